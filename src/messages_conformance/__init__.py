@@ -1,0 +1,1 @@
+"""messages-conformance: contract tests for the Anthropic-format POST /v1/messages."""
