@@ -1,0 +1,186 @@
+"""The run's case records: one per test item, gathered into report.json (schema_version 1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .findings import Finding
+
+if TYPE_CHECKING:
+    import pytest
+
+    from .harness import Harness, Result
+    from .targets import Target
+
+EXCERPT = 4096
+AREAS = {
+    "test_auth": "auth",
+    "test_requests": "request validation",
+    "test_scenarios": "response shape",
+    "test_streaming": "streaming",
+    "test_errors": "errors",
+    "test_headers": "headers",
+    "test_recorded": "recorded traffic",
+    "test_generated": "generated",
+}
+
+
+def case_record(item: pytest.Item, report: pytest.TestReport, harness: Harness | None) -> dict[str, Any]:
+    """A JSON-ready record of one test item (it travels from xdist workers as user_properties)."""
+    module = Path(str(item.path)).stem
+    area_mark = item.get_closest_marker("mconf_area")
+    record: dict[str, Any] = {
+        "id": item.nodeid,
+        "suite": module.removeprefix("test_"),
+        "area": area_mark.args[0] if area_mark else AREAS.get(module, "other"),
+        "outcome": _outcome(report),
+        "duration_s": round(report.duration, 6),
+        "skip_reason": _skip_reason(report),
+        "findings": [],
+    }
+    if harness is not None:
+        waivers = harness.target.waivers
+        record["findings"] = [_finding(f, waivers) for f in harness.findings]
+        if harness.results:
+            record.update(_exchange_fields(harness.results[-1]))
+        record["exchanges"] = len(harness.results)
+    if report.failed and not record["findings"]:
+        record["failure"] = _first_line(report.longreprtext)
+    return record
+
+
+def _outcome(report: pytest.TestReport) -> str:
+    if report.skipped:
+        return "skipped"
+    if report.failed:
+        return "failed" if report.when == "call" else "error"
+    return "passed"
+
+
+def _skip_reason(report: pytest.TestReport) -> str | None:
+    if not report.skipped:
+        return None
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _first_line(text: str) -> str:
+    lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+    lines = lines or text.strip().splitlines() or [""]
+    return lines[0][:500]
+
+
+def _finding(finding: Finding, waivers: Any) -> dict[str, Any]:
+    data: dict[str, Any] = finding.to_dict()
+    data["waived"] = finding.rule in waivers
+    data["waiver_reason"] = waivers.get(finding.rule)
+    return data
+
+
+def _exchange_fields(result: Result) -> dict[str, Any]:
+    exchange = result.exchange
+    request = exchange.request
+    response = exchange.response
+    return {
+        "status": response.status,
+        "ttfb_s": round(result.sent.ttfb_s, 6),
+        "total_s": round(result.sent.total_s, 6),
+        "request": {
+            "method": request.method if request else "",
+            "url": request.url if request else "",
+            "headers": dict(request.headers) if request else {},
+            "body": _excerpt(request.body if request else b""),
+        },
+        "response": {
+            "status": response.status,
+            "headers": dict(response.headers),
+            "body": _excerpt(response.body),
+        },
+    }
+
+
+def _excerpt(body: bytes) -> str:
+    text = body[:EXCERPT].decode("utf-8", "replace")
+    return text + ("…" if len(body) > EXCERPT else "")
+
+
+@dataclass
+class Casebook:
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+
+    def add(self, record: dict[str, Any]) -> None:
+        self.cases.append(record)
+
+    def build(self, *, target: Target, mode: str, faults: list[str], catalogue: dict[str, Any]) -> dict[str, Any]:
+        finished = time.time()
+        counts = _counts(self.cases)
+        return {
+            "schema_version": 1,
+            "tool": {"name": "messages-conformance", "version": _version("messages-conformance")},
+            "target": {"name": target.name, "base_url": target.base_url, "mode": mode, "faults": faults},
+            "started_at": _iso(self.started),
+            "finished_at": _iso(finished),
+            "duration_s": round(finished - self.started, 3),
+            "versions": {
+                "python": platform.python_version(),
+                **{name: _version(name) for name in ("schemathesis", "httpx", "vcrpy", "jsonschema")},
+            },
+            "verdict": _verdict(self.cases),
+            "counts": counts,
+            "cases": sorted(self.cases, key=lambda c: c["id"]),
+            "waivers": _waivers(target, self.cases),
+            "rules": catalogue,
+        }
+
+    def write(self, out: Path, *, target: Target, mode: str, faults: list[str]) -> dict[str, Path]:
+        from .report import write_reports
+        from .rules import catalogue
+
+        report = self.build(target=target, mode=mode, faults=faults, catalogue=catalogue())
+        return write_reports(report, out)
+
+
+def _counts(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    outcomes = [c["outcome"] for c in cases]
+    severities = [f["severity"] for c in cases for f in c["findings"] if not f["waived"]]
+    return {
+        "cases": len(cases),
+        "passed": outcomes.count("passed"),
+        "failed": outcomes.count("failed"),
+        "skipped": outcomes.count("skipped"),
+        "errors": outcomes.count("error"),
+        "findings": {s: severities.count(s) for s in ("error", "warning", "notice")},
+    }
+
+
+def _verdict(cases: list[dict[str, Any]]) -> str:
+    if any(c["outcome"] == "failed" for c in cases):
+        return "fail"
+    if any(c["outcome"] == "error" for c in cases):
+        return "error"
+    return "pass"
+
+
+def _waivers(target: Target, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen = {f["rule"] for c in cases for f in c["findings"] if f["waived"]}
+    return [{"rule": r, "reason": why, "matched": r in seen} for r, why in target.waivers.items()]
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _iso(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")

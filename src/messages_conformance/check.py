@@ -1,0 +1,112 @@
+"""Check one exchange: decode the body, validate schemas, the stream grammar and the semantics.
+
+Pure: the exchange comes in as values, findings go out. Live traffic and replay look the same.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import semantics
+from .exchange import Exchange
+from .findings import Finding, Rule, Severity
+from .spec import Spec
+from .sse import SSEDecoder
+from .stream import StreamChecker
+
+BODY_NOT_JSON = Rule(
+    "http.body-not-json", Severity.ERROR, "a JSON response body (per content-type or status) does not parse"
+)
+RULES = (BODY_NOT_JSON,)
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """What the checks saw in one exchange, and what they found."""
+
+    findings: list[Finding] = field(default_factory=list)
+    body_kind: str = "empty"  # json | sse | empty | other
+    body: Any = None  # the parsed JSON body (json kind)
+    events: list[tuple[str | None, Any]] = field(default_factory=list)  # (event name, payload)
+    message: dict[str, Any] | None = None  # the Message: parsed, or accumulated from the stream
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        """The error envelope of the body or of an `error` event, if any."""
+        if isinstance(self.body, dict) and self.body.get("type") == "error":
+            return self.body
+        for name, payload in self.events:
+            if name == "error" and isinstance(payload, dict):
+                return payload
+        return None
+
+
+def body_kind(exchange: Exchange) -> str:
+    body = exchange.response.body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not body:
+        return "empty"
+    if body[:1] in (b"{", b"["):
+        return "json"
+    if exchange.response.content_type == "text/event-stream" or body.startswith(
+        (b"event:", b"data:", b":", b"id:", b"retry:")
+    ):
+        return "sse"
+    return "other"
+
+
+def check_exchange(exchange: Exchange, spec: Spec | None = None) -> CheckResult:
+    spec = spec or Spec.load()
+    result = CheckResult(body_kind=body_kind(exchange))
+    request_body = exchange.request.json() if exchange.request else None
+    result.findings.extend(
+        semantics.check_http(exchange.request, exchange.response, body_kind=result.body_kind)
+    )
+    if result.body_kind == "sse":
+        _check_stream(exchange, spec, result)
+    elif result.body_kind == "json" or exchange.response.content_type == "application/json":
+        _check_json(exchange, spec, result)
+    if result.message is not None and result.error is None:
+        streamed = result.body_kind == "sse"
+        result.findings.extend(semantics.check_message(request_body, result.message, streamed=streamed))
+    return result
+
+
+def _check_json(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
+    try:
+        body = json.loads(exchange.response.body)
+    except ValueError as exc:
+        result.findings.append(
+            BODY_NOT_JSON.finding(f"body is not JSON: {exc}", received=exchange.response.body[:200])
+        )
+        return
+    result.body = body
+    status = exchange.response.status
+    if not isinstance(body, dict):
+        kind = "message" if 200 <= status < 300 else "error"
+        result.findings.extend(spec.validate(kind, body))
+        return
+    result.findings.extend(semantics.check_error(status, body))
+    if body.get("type") == "error" or not 200 <= status < 300:
+        result.findings.extend(spec.validate("error", body))
+    else:
+        result.findings.extend(spec.validate("message", body))
+        result.message = body
+
+
+def _check_stream(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
+    decoder = SSEDecoder()
+    checker = StreamChecker()
+    events = decoder.feed(exchange.response.body) + decoder.close()
+    for index, event in enumerate(events):
+        payload, found = checker.feed(event, index)
+        result.findings.extend(found)
+        result.events.append((event.event, payload))
+        if isinstance(payload, dict):
+            result.findings.extend(spec.validate("event", payload, location_prefix=f"events[{index}]"))
+    result.findings.extend(checker.close(truncated=decoder.truncated))
+    result.message = checker.message
+    if result.message is not None:
+        found = spec.validate("message", result.message, location_prefix="accumulated")
+        result.findings.extend(found)

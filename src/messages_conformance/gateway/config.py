@@ -1,0 +1,43 @@
+"""What a gateway instance accepts and how it misbehaves: one frozen value."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+DEFAULT_API_KEY = "mconf-local-key"
+API_KEY_ENV = "MCONF_GATEWAY_API_KEY"
+DEFAULT_MODELS = ("claude-opus-4-7", "claude-sonnet-4-6", "claude-haiku-4-5", "claude-opus-4-6")
+MAX_BODY_BYTES = 32 * 1024 * 1024  # facts §1.1: 32 MB request limit
+MAX_OUTPUT_TOKENS = 64000
+
+VersionPolicy = Literal["require", "default"]
+VERSION_POLICIES: tuple[VersionPolicy, ...] = ("require", "default")
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """Settings of one gateway; the defaults behave like the official API."""
+
+    api_keys: tuple[str, ...] = ()  # empty: $MCONF_GATEWAY_API_KEY, else DEFAULT_API_KEY
+    models: tuple[str, ...] = ()  # served in addition to DEFAULT_MODELS
+    version_policy: VersionPolicy = "require"  # "default": missing version → 2023-06-01
+    faults: tuple[str, ...] = ()  # names from faults.FAULTS
+    latency_ms: float = 0.0  # added before answering each request
+    max_body_bytes: int = MAX_BODY_BYTES
+    event_delay_ms: float = 0.0  # pause between streamed events
+    max_output_tokens: int = MAX_OUTPUT_TOKENS  # per-model max_tokens ceiling
+
+    def __post_init__(self) -> None:
+        if self.version_policy not in VERSION_POLICIES:
+            raise ValueError(f"version_policy must be one of {VERSION_POLICIES}")
+
+    def accepted_keys(self) -> frozenset[str]:
+        """The API keys this gateway accepts (config, else environment, else default)."""
+        if self.api_keys:
+            return frozenset(self.api_keys)
+        return frozenset({os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY})
+
+    def known_models(self) -> frozenset[str]:
+        return frozenset(DEFAULT_MODELS + self.models)

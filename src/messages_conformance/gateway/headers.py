@@ -1,0 +1,127 @@
+"""Request headers the gateway checks and response headers it sends (facts §2, §3)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+from .config import VersionPolicy
+from .errors import ApiError, invalid
+
+VERSIONS = frozenset({"2023-06-01", "2023-01-01"})  # facts §2
+DEFAULT_VERSION = "2023-06-01"
+# facts §4.12, plus names seen in docs and real traffic
+KNOWN_BETAS = frozenset(
+    {
+        "message-batches-2024-09-24",
+        "prompt-caching-2024-07-31",
+        "computer-use-2024-10-22",
+        "computer-use-2025-01-24",
+        "pdfs-2024-09-25",
+        "token-counting-2024-11-01",
+        "token-efficient-tools-2025-02-19",
+        "output-128k-2025-02-19",
+        "files-api-2025-04-14",
+        "mcp-client-2025-04-04",
+        "mcp-client-2025-11-20",
+        "dev-full-thinking-2025-05-14",
+        "interleaved-thinking-2025-05-14",
+        "code-execution-2025-05-22",
+        "extended-cache-ttl-2025-04-11",
+        "context-1m-2025-08-07",
+        "context-management-2025-06-27",
+        "model-context-window-exceeded-2025-08-26",
+        "skills-2025-10-02",
+        "fast-mode-2026-02-01",
+        "output-300k-2026-03-24",
+        "user-profiles-2026-03-24",
+        "user-profiles-2026-08-18",
+        "advisor-tool-2026-03-01",
+        "managed-agents-2026-04-01",
+        "cache-diagnosis-2026-04-07",
+        "dreaming-2026-04-21",
+        "thinking-token-count-2026-05-13",
+        "server-side-fallback-2026-06-01",
+        "server-side-fallback-2026-07-01",
+        "fallback-credit-2026-06-01",
+        "fallback-credit-2026-07-01",
+        "agent-memory-2026-07-22",
+        "mid-conversation-tool-changes-2026-07-01",
+        "thinking-binding-controls-2026-08-01",
+        "mcp-tunnels-2026-06-22",
+        "claude-code-20250219",
+        "structured-outputs-2025-11-13",
+        "advanced-tool-use-2025-11-20",
+    }
+)
+ORGANIZATION_ID = "00000000-0000-4000-8000-00000000c0f1"
+REQUEST_LIMIT = 4000
+TOKEN_LIMIT = 400000
+
+
+def check_auth(headers: Mapping[str, str], keys: frozenset[str]) -> ApiError | None:
+    """`x-api-key` or `Authorization: Bearer` must carry an accepted key (facts §2)."""
+    api_key = headers.get("x-api-key")
+    bearer = headers.get("authorization", "")
+    token = bearer[7:].strip() if bearer[:7].lower() == "bearer " else None
+    if api_key is None and token is None:
+        return ApiError("authentication_error", "x-api-key header is required")
+    if api_key in keys or token in keys:
+        return None
+    which = "invalid x-api-key" if api_key is not None else "invalid bearer token"
+    return ApiError("authentication_error", which)
+
+
+def check_version(headers: Mapping[str, str], policy: VersionPolicy) -> ApiError | None:
+    """`anthropic-version`: required officially; ccapi-style gateways default it."""
+    version = headers.get("anthropic-version", "").strip()
+    if not version:
+        return invalid("anthropic-version: header is required") if policy == "require" else None
+    if version not in VERSIONS:
+        return invalid(f'anthropic-version: "{version}" is not a valid version')
+    return None
+
+
+def betas(headers: Mapping[str, str]) -> frozenset[str]:
+    """The names in `anthropic-beta`, a comma list (empty is fine)."""
+    value = headers.get("anthropic-beta", "")
+    return frozenset(name.strip() for name in value.split(",") if name.strip())
+
+
+def check_betas(names: frozenset[str]) -> ApiError | None:
+    unknown = sorted(names - KNOWN_BETAS)
+    return invalid(f"Unsupported beta header: {unknown[0]}") if unknown else None
+
+
+def response_headers(request_id: str, content_type: str) -> dict[str, str]:
+    """Headers on every answer: request id, organization, rate limits (facts §3)."""
+    reset = _reset_time()
+    return {
+        "content-type": content_type,
+        "request-id": request_id,
+        "anthropic-organization-id": ORGANIZATION_ID,
+        "anthropic-ratelimit-requests-limit": str(REQUEST_LIMIT),
+        "anthropic-ratelimit-requests-remaining": str(REQUEST_LIMIT - 1),
+        "anthropic-ratelimit-requests-reset": reset,
+        "anthropic-ratelimit-tokens-limit": str(TOKEN_LIMIT),
+        "anthropic-ratelimit-tokens-remaining": str(TOKEN_LIMIT),
+        "anthropic-ratelimit-tokens-reset": reset,
+        "anthropic-ratelimit-input-tokens-limit": str(TOKEN_LIMIT),
+        "anthropic-ratelimit-input-tokens-remaining": str(TOKEN_LIMIT),
+        "anthropic-ratelimit-input-tokens-reset": reset,
+        "anthropic-ratelimit-output-tokens-limit": str(TOKEN_LIMIT),
+        "anthropic-ratelimit-output-tokens-remaining": str(TOKEN_LIMIT),
+        "anthropic-ratelimit-output-tokens-reset": reset,
+    }
+
+
+_reset_cache: dict[int, str] = {}
+
+
+def _reset_time() -> str:
+    """RFC 3339 time one second from now, formatted once per second (cheap per request)."""
+    now = int(time.time())
+    if now not in _reset_cache:
+        _reset_cache.clear()
+        _reset_cache[now] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 1))
+    return _reset_cache[now]

@@ -1,0 +1,140 @@
+"""The per-test harness the suites use: send a request to the target, check it, keep findings.
+
+A suite states requirements as expectations (`expect`), each tied to a rule id; the checks of
+the core run on every exchange automatically. The pytest plugin turns unwaived error findings
+into a failed test and carries every finding into the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .check import CheckResult, check_exchange
+from .exchange import Exchange
+from .findings import Finding, Rule, Severity
+from .spec import Spec
+from .targets import Target
+from .transport import Sent, Transport
+
+E, W = Severity.ERROR, Severity.WARNING
+RULES = (
+    Rule("auth.missing-key", E, "a request without credentials gets 401 authentication_error"),
+    Rule("auth.wrong-key", E, "a request with a wrong key gets 401 authentication_error"),
+    Rule("auth.bearer", E, "Authorization: Bearer with a valid key is accepted (where documented)"),
+    Rule("version.missing", E, "a missing anthropic-version header gets what the target's profile says"),
+    Rule("version.unknown", E, "an unknown anthropic-version gets 400 invalid_request_error"),
+    Rule("beta.empty", E, "an empty anthropic-beta header is accepted"),
+    Rule("beta.unknown", W, "an unknown anthropic-beta name gets 400 invalid_request_error"),
+    Rule("request.invalid-accepted", E, "an invalid request body is rejected, not answered with 2xx"),
+    Rule("request.invalid-status", E, "an invalid request body gets 400 invalid_request_error"),
+    Rule("request.too-large", E, "a body over the size limit gets 413 request_too_large"),
+    Rule("model.unknown", E, "an unknown model gets 404 not_found_error"),
+    Rule("status.expected", E, "a valid request gets 200 (or the status the scenario provokes)"),
+    Rule("behaviour.echo", W, "asked to repeat a phrase exactly, the answer contains it"),
+    Rule("behaviour.max-tokens", E, "a tiny max_tokens on a long answer stops with stop_reason max_tokens"),
+    Rule("behaviour.stop-sequence", E, "a requested stop sequence never appears in the returned text"),
+    Rule("behaviour.tool-use", E, "a forced or requested tool is called, with an input object"),
+    Rule("behaviour.tool-result", E, "a tool_result turn is answered with text"),
+    Rule("behaviour.thinking", W, "with thinking enabled the answer has a thinking block first"),
+    Rule("behaviour.stream-shape", W, "streamed and non-streamed answers have the same block types"),
+    Rule("behaviour.stream-error", E, "an error after a 200 stream arrives as an `error` event"),
+    Rule("behaviour.retry-after", E, "429 and 529 answers carry a retry-after header"),
+)
+_RULES = {rule.id: rule for rule in RULES}
+
+
+@dataclass(slots=True)
+class Result:
+    """One exchange with the target and what the checks made of it."""
+
+    sent: Sent
+    checked: CheckResult
+
+    @property
+    def exchange(self) -> Exchange:
+        return self.sent.exchange
+
+    @property
+    def status(self) -> int:
+        return self.sent.exchange.response.status
+
+    @property
+    def message(self) -> dict[str, Any] | None:
+        return self.checked.message
+
+    @property
+    def error_type(self) -> str | None:
+        error = self.checked.error
+        inner = error.get("error") if error else None
+        return inner.get("type") if isinstance(inner, dict) else None
+
+    @property
+    def text(self) -> str:
+        blocks = (self.message or {}).get("content") or []
+        return "".join(b.get("text", "") for b in blocks if isinstance(b, dict) and b.get("type") == "text")
+
+    def block_types(self) -> list[str]:
+        return [b.get("type", "?") for b in (self.message or {}).get("content") or []]
+
+
+@dataclass(slots=True)
+class Harness:
+    target: Target
+    transport: Transport | None
+    spec: Spec
+    mode: str = "live"
+    findings: list[Finding] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+
+    def body(self, text: str = "Say hello.", **extra: Any) -> dict[str, Any]:
+        """A small valid request body for the target's model."""
+        base = {
+            "model": self.target.model,
+            "max_tokens": self.target.max_tokens,
+            "messages": [{"role": "user", "content": text}],
+        }
+        return {**base, **extra}
+
+    def send(
+        self,
+        body: dict[str, Any] | bytes | None,
+        *,
+        auth: str = "target",
+        headers: Mapping[str, str | None] | None = None,
+        retries: int | None = None,
+    ) -> Result:
+        if self.transport is None:
+            raise RuntimeError("this harness checks recorded data only; it cannot send")
+        sent = self.transport.send(body, auth=auth, headers=headers, retries=retries)
+        result = Result(sent, check_exchange(sent.exchange, self.spec))
+        self.findings.extend(result.checked.findings)
+        self.results.append(result)
+        return result
+
+    def check(self, exchange: Exchange) -> CheckResult:
+        """Check a recorded exchange (no sending) and keep its findings."""
+        checked = check_exchange(exchange, self.spec)
+        self.findings.extend(checked.findings)
+        return checked
+
+    def expect(
+        self, rule_id: str, ok: bool, message: str, *, expected: Any = None, received: Any = None
+    ) -> bool:
+        if not ok:
+            finding = _RULES[rule_id].finding(message, expected=expected, received=received)
+            self.findings.append(finding)
+        return ok
+
+    def expect_status(
+        self, rule_id: str, result: Result, status: int, error_type: str | None = None
+    ) -> bool:
+        """The result has this status (and error type): otherwise a finding of rule_id."""
+        got = f"{result.status} {result.error_type or ''}".strip()
+        want = f"{status} {error_type or ''}".strip()
+        ok = result.status == status and (error_type is None or result.error_type == error_type)
+        return self.expect(rule_id, ok, f"expected {want}, got {got}", expected=want, received=got)
+
+    def expect_success(self, result: Result) -> bool:
+        return self.expect_status("status.expected", result, 200)

@@ -1,0 +1,163 @@
+"""`mconf run`: check the options, then run the suites with pytest (+ xdist) and read the verdict."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from importlib import metadata, resources
+from pathlib import Path
+from typing import IO
+
+from . import targets
+from .cli import ArgumentParser, UsageError
+
+SUITES = ("auth", "headers", "requests", "scenarios", "errors", "recorded", "generated")
+
+
+def suites_dir() -> Path:
+    """The repo's suites/ (source checkout) or the copy packaged in the wheel."""
+    here = Path(__file__).resolve().parent
+    source = here.parents[1] / "suites"
+    if (source / "test_scenarios.py").is_file():
+        return source
+    return Path(str(resources.files(__package__).joinpath("_suites")))
+
+
+def _parser() -> ArgumentParser:
+    parser = ArgumentParser(prog="mconf run", description="run the conformance suites against a target")
+    parser.add_argument("--target", help="profile name: local (default), ccapi, anthropic, or your own")
+    parser.add_argument("--base-url", help="one-off target base URL (instead of --target)")
+    parser.add_argument("--api-key-env", help="environment variable holding the target's key")
+    parser.add_argument("--model", help="model name the gateway routes")
+    parser.add_argument("--targets-file", type=Path, help="TOML file with more target profiles")
+    parser.add_argument("--mode", choices=("live", "record", "replay"), default="live")
+    parser.add_argument("--suite", action="append", choices=SUITES, help="run only this suite (repeat)")
+    parser.add_argument("-n", "--workers", type=int, default=0, help="pytest-xdist workers (0: none)")
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"), help="where runs are written")
+    parser.add_argument("--cassette-dir", type=Path, default=Path("cassettes"))
+    parser.add_argument("--fault", action="append", default=[], help="embedded gateway fault (repeat)")
+    parser.add_argument("--latency-ms", type=int, default=0, help="embedded gateway: added latency")
+    parser.add_argument("--max-requests", type=int, help="stop sending after this many requests")
+    parser.add_argument("--max-output-tokens", type=int, help="stop after this many output tokens")
+    parser.add_argument("--rate-limit", type=float, default=0.0, help="max requests per second")
+    parser.add_argument("-k", dest="keyword", help="pytest -k expression to select cases")
+    parser.add_argument("-q", "--quiet", action="store_true", help="less pytest output")
+    return parser
+
+
+def run_suites(argv: list[str], stdout: IO[str]) -> int:
+    args = _parser().parse_args(argv)
+    target = _check(args)
+    run_dir = _run_dir(args.report_dir, target.name)
+    code = _pytest(_pytest_args(args, run_dir), stdout)
+    return _verdict(code, run_dir, args.report_dir, stdout)
+
+
+def _check(args: argparse.Namespace) -> targets.Target:
+    """Every mistake is found before anything runs (one line, exit 2)."""
+    target = targets.resolve(
+        args.target, base_url=args.base_url, key_env=args.api_key_env, model=args.model,
+        user_file=args.targets_file,
+    )
+    _check_waivers(target)
+    if args.fault:
+        _check_faults(target, args.fault)
+    if args.mode == "replay":
+        folder = args.cassette_dir / target.name
+        if not folder.is_dir():
+            raise UsageError(
+                f"no cassettes for target {target.name!r} in {folder}; record them with "
+                f"`mconf run --target {target.name} --mode record`"
+            )
+    else:
+        target.require_key()
+    if args.workers < 0:
+        raise UsageError("-n must be 0 or more")
+    return target
+
+
+def _check_waivers(target: targets.Target) -> None:
+    from .rules import all_rules
+
+    unknown = sorted(set(target.waivers) - set(all_rules()))
+    if unknown:
+        raise UsageError(
+            f"target {target.name!r} waives unknown rule id(s) {', '.join(unknown)}; "
+            "`mconf rules` lists the known ones"
+        )
+
+
+def _check_faults(target: targets.Target, faults: list[str]) -> None:
+    if not target.embedded:
+        raise UsageError("--fault applies to the embedded reference gateway only (--target local)")
+    from .gateway.faults import FAULTS
+
+    unknown = [f for f in faults if f not in FAULTS]
+    if unknown:
+        raise UsageError(f"unknown fault {unknown[0]!r}; known faults: {', '.join(sorted(FAULTS))}")
+
+
+def _run_dir(root: Path, target: str) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-%f")
+    run_dir = root / f"{stamp}-{target}"
+    try:
+        run_dir.mkdir(parents=True, exist_ok=False)
+        (run_dir / ".write-test").write_text("")
+        (run_dir / ".write-test").unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write reports to {root}: {exc.strerror}; pass a writable --report-dir") from None
+    return run_dir
+
+
+def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
+    folder = suites_dir()
+    chosen = args.suite or list(SUITES)
+    paths = [str(folder / f"test_{name}.py") for name in chosen]
+    options = {
+        "--target": args.target, "--base-url": args.base_url, "--api-key-env": args.api_key_env,
+        "--model": args.model, "--targets-file": args.targets_file, "--mode": args.mode,
+        "--cassette-dir": args.cassette_dir, "--report-dir": run_dir,
+        "--latency-ms": args.latency_ms or None, "--max-requests": args.max_requests,
+        "--max-output-tokens": args.max_output_tokens, "--rate-limit": args.rate_limit or None,
+        "--junitxml": run_dir / "junit.xml", "-k": args.keyword,
+    }
+    result = [*paths, "-p", "no:cacheprovider", f"--rootdir={folder}", "-c", str(folder / "pytest.ini")]
+    result += [item for key, value in options.items() if value is not None for item in (key, str(value))]
+    result += [item for fault in args.fault for item in ("--fault", fault)]
+    if args.workers:
+        result += ["-n", str(args.workers)]
+    if not _plugin_installed():
+        result += ["-p", "messages_conformance.plugin"]
+    return result + (["-q"] if args.quiet else [])
+
+
+def _plugin_installed() -> bool:
+    points = metadata.entry_points(group="pytest11")
+    return any(p.value == "messages_conformance.plugin" for p in points)
+
+
+def _pytest(args: list[str], stdout: IO[str]) -> int:
+    import pytest
+
+    return int(pytest.main(args))
+
+
+def _verdict(code: int, run_dir: Path, root: Path, stdout: IO[str]) -> int:
+    report_file = run_dir / "report.json"
+    if code == 5 or not report_file.is_file():
+        raise UsageError(f"no conformance case ran (pytest exit {code}); check --suite / -k")
+    from .report import update_latest
+
+    update_latest(root, run_dir)
+    report = json.loads(report_file.read_text("utf-8"))
+    counts = report["counts"]
+    stdout.write(
+        f"mconf: {report['verdict'].upper()} target={report['target']['name']} "
+        f"mode={report['target']['mode']} cases={counts['cases']} "
+        f"errors={counts['findings']['error']} warnings={counts['findings']['warning']} "
+        f"notices={counts['findings']['notice']} report={run_dir}\n"
+    )
+    if report["verdict"] == "error":
+        return 2
+    return 0 if report["verdict"] == "pass" and code == 0 else 1

@@ -1,0 +1,169 @@
+"""Target profiles: where a gateway lives, how to authenticate, what it is known to do."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+EMBEDDED = "embedded"
+LOCAL_DEFAULT_KEY = "mconf-local-key"
+_AUTH_STYLES = ("x-api-key", "bearer")
+_POLICIES = ("require", "default")
+_KNOWN_KEYS = {
+    "description", "base_url", "auth", "key_env", "models", "version_policy",
+    "bearer", "features", "max_tokens", "max_request_bytes", "waivers",
+}
+
+
+class ProfileError(Exception):
+    """A target profile or target option that cannot be used (one-line message)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    name: str
+    base_url: str
+    auth: str = "x-api-key"
+    key_env: str | None = None
+    models: tuple[str, ...] = ("claude-sonnet-4-6",)
+    version_policy: str = "require"
+    bearer: bool = True
+    features: frozenset[str] = frozenset()
+    max_tokens: int = 64
+    max_request_bytes: int = 32 * 1024 * 1024
+    waivers: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def embedded(self) -> bool:
+        return self.base_url == EMBEDDED
+
+    @property
+    def model(self) -> str:
+        return self.models[0]
+
+    @property
+    def loopback(self) -> bool:
+        host = urlsplit(self.base_url).hostname or ""
+        return self.embedded or host in ("localhost", "::1") or host.startswith("127.")
+
+    def key(self) -> str | None:
+        """The key from the environment (never from a file); the local default for embedded."""
+        value = os.environ.get(self.key_env) if self.key_env else None
+        return value or (LOCAL_DEFAULT_KEY if self.embedded else None)
+
+    def require_key(self) -> str:
+        key = self.key()
+        if key:
+            return key
+        if not self.key_env:
+            raise ProfileError(
+                f"target {self.name!r} has no key variable; pass --api-key-env VAR naming "
+                "the environment variable that holds its key"
+            )
+        raise ProfileError(
+            f"target {self.name!r} needs its key in ${self.key_env}; export it "
+            f"(e.g. `export {self.key_env}=...`) or use --mode replay"
+        )
+
+    def with_base_url(self, base_url: str) -> Target:
+        return replace(self, base_url=base_url)
+
+
+def builtin_profiles() -> dict[str, dict[str, Any]]:
+    text = resources.files(__package__).joinpath("targets.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def read_profiles(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ProfileError(f"{path}: no such targets file; check the --targets-file path") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: not valid TOML ({exc}); fix the file") from None
+
+
+def all_profiles(user_file: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Built-in profiles, then ./mconf.toml or the given file (same names override)."""
+    profiles = builtin_profiles()
+    path = user_file or (Path("mconf.toml") if Path("mconf.toml").is_file() else None)
+    if path is not None:
+        profiles.update(read_profiles(path))
+    return profiles
+
+
+def resolve(
+    name: str | None = None,
+    *,
+    base_url: str | None = None,
+    key_env: str | None = None,
+    model: str | None = None,
+    user_file: Path | None = None,
+) -> Target:
+    """The target named on the command line, or a one-off one from --base-url."""
+    if name and base_url:
+        raise ProfileError("--target and --base-url conflict; give one of them")
+    if base_url:
+        target = Target(name=_name_from_url(base_url), base_url=_check_url(base_url), key_env=key_env)
+    else:
+        target = from_mapping(name or "local", _lookup(name or "local", all_profiles(user_file)))
+        if key_env:
+            target = replace(target, key_env=key_env)
+    return replace(target, models=(model, *target.models)) if model else target
+
+
+def _lookup(name: str, profiles: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    if name not in profiles:
+        known = ", ".join(sorted(profiles))
+        raise ProfileError(f"unknown target {name!r}; known targets: {known} (or use --base-url)")
+    return profiles[name]
+
+
+def from_mapping(name: str, data: Mapping[str, Any]) -> Target:
+    unknown = set(data) - _KNOWN_KEYS
+    if unknown:
+        raise ProfileError(f"target {name!r}: unknown profile keys {sorted(unknown)}")
+    auth = _choice(name, "auth", data.get("auth", "x-api-key"), _AUTH_STYLES)
+    policy = _choice(name, "version_policy", data.get("version_policy", "require"), _POLICIES)
+    base_url = str(data.get("base_url", ""))
+    if base_url != EMBEDDED:
+        base_url = _check_url(base_url, name)
+    models = tuple(data.get("models") or ("claude-sonnet-4-6",))
+    return Target(
+        name=name,
+        base_url=base_url,
+        auth=auth,
+        key_env=data.get("key_env"),
+        models=models,
+        version_policy=policy,
+        bearer=bool(data.get("bearer", True)),
+        features=frozenset(data.get("features", ())),
+        max_tokens=int(data.get("max_tokens", 64)),
+        max_request_bytes=int(data.get("max_request_bytes", 32 * 1024 * 1024)),
+        waivers=dict(data.get("waivers", {})),
+        description=str(data.get("description", "")),
+    )
+
+
+def _choice(name: str, key: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ProfileError(f"target {name!r}: {key} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def _check_url(url: str, name: str = "--base-url") -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProfileError(f"{name}: {url!r} is not an http(s) URL; give e.g. https://api.example.com")
+    return url
+
+
+def _name_from_url(url: str) -> str:
+    return (urlsplit(url).hostname or "custom").replace(".", "-")

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from messages_conformance import targets
+from messages_conformance.targets import ProfileError
+
+
+def test_builtin_profiles_resolve() -> None:
+    for name in ("local", "ccapi", "anthropic"):
+        assert targets.resolve(name).name == name
+
+
+def test_local_is_embedded_loopback_with_default_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MCONF_GATEWAY_API_KEY", raising=False)
+    local = targets.resolve(None)
+    assert local.embedded and local.loopback
+    assert local.key() == targets.LOCAL_DEFAULT_KEY
+
+
+def test_ccapi_profile_states_its_documented_deviations() -> None:
+    ccapi = targets.resolve("ccapi")
+    assert ccapi.version_policy == "default"
+    assert not ccapi.bearer
+    assert ccapi.key_env == "CCAPI_API_KEY"
+    assert "message.stop-sequence-key-missing" in ccapi.waivers
+
+
+def test_key_comes_from_environment_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CCAPI_API_KEY", raising=False)
+    with pytest.raises(ProfileError, match=r"\$CCAPI_API_KEY"):
+        targets.resolve("ccapi").require_key()
+    monkeypatch.setenv("CCAPI_API_KEY", "sk-test")
+    assert targets.resolve("ccapi").require_key() == "sk-test"
+
+
+def test_unknown_target_lists_known_ones() -> None:
+    with pytest.raises(ProfileError, match="known targets: anthropic, ccapi, local"):
+        targets.resolve("nope")
+
+
+def test_base_url_one_off_target() -> None:
+    target = targets.resolve(base_url="https://gw.example.com//", key_env="GW_KEY", model="m-1")
+    assert target.name == "gw-example-com"
+    assert target.model == "m-1" and target.key_env == "GW_KEY"
+    assert not target.loopback
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"name": "local", "base_url": "https://x.example"}, "conflict"),
+        ({"base_url": "ftp://x"}, "not an http"),
+    ],
+)
+def test_conflicting_or_bad_options(kwargs: dict[str, str], match: str) -> None:
+    with pytest.raises(ProfileError, match=match):
+        targets.resolve(**kwargs)
+
+
+def test_user_file_adds_and_validates_profiles(tmp_path: Path) -> None:
+    good = tmp_path / "mconf.toml"
+    good.write_text('[gw]\nbase_url = "http://127.0.0.1:9999"\nkey_env = "GW"\n[gw.waivers]\n"x" = "y"\n')
+    target = targets.resolve("gw", user_file=good)
+    assert target.loopback and target.waivers == {"x": "y"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[gw]\nbase_url = "http://h"\nauth = "cookie"\n')
+    with pytest.raises(ProfileError, match="auth must be one of"):
+        targets.resolve("gw", user_file=bad)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[gw\n")
+    with pytest.raises(ProfileError, match="not valid TOML"):
+        targets.resolve("gw", user_file=broken)
+    with pytest.raises(ProfileError, match="no such targets file"):
+        targets.resolve("gw", user_file=tmp_path / "missing.toml")
