@@ -21,7 +21,7 @@ def test_wrong_key_is_401(mconf: Harness) -> None:
 
 def test_x_api_key_is_accepted(mconf: Harness) -> None:
     """The target's key in x-api-key gets a 200 Message."""
-    result = mconf.send(mconf.body(), auth="x-api-key")
+    result = mconf.send(mconf.body(), auth="target")
     mconf.expect_success(result)
 
 

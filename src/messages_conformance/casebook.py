@@ -31,7 +31,9 @@ AREAS = {
 }
 
 
-def case_record(item: pytest.Item, report: pytest.TestReport, harness: Harness | None) -> dict[str, Any]:
+def case_record(
+    item: pytest.Item, report: pytest.TestReport, harness: Harness | None
+) -> dict[str, Any]:
     """A JSON-ready record of one test item (it travels from xdist workers as user_properties)."""
     module = Path(str(item.path)).stem
     area_mark = item.get_closest_marker("mconf_area")
@@ -120,19 +122,29 @@ class Casebook:
     def add(self, record: dict[str, Any]) -> None:
         self.cases.append(record)
 
-    def build(self, *, target: Target, mode: str, faults: list[str], catalogue: dict[str, Any]) -> dict[str, Any]:
+    def build(
+        self, *, target: Target, mode: str, faults: list[str], catalogue: dict[str, Any]
+    ) -> dict[str, Any]:
         finished = time.time()
         counts = _counts(self.cases)
         return {
             "schema_version": 1,
             "tool": {"name": "messages-conformance", "version": _version("messages-conformance")},
-            "target": {"name": target.name, "base_url": target.base_url, "mode": mode, "faults": faults},
+            "target": {
+                "name": target.name,
+                "base_url": target.base_url,
+                "mode": mode,
+                "faults": faults,
+            },
             "started_at": _iso(self.started),
             "finished_at": _iso(finished),
             "duration_s": round(finished - self.started, 3),
             "versions": {
                 "python": platform.python_version(),
-                **{name: _version(name) for name in ("schemathesis", "httpx", "vcrpy", "jsonschema")},
+                **{
+                    name: _version(name)
+                    for name in ("schemathesis", "httpx", "vcrpy", "jsonschema")
+                },
             },
             "verdict": _verdict(self.cases),
             "counts": counts,

@@ -40,6 +40,8 @@ except ImportError:  # PyYAML built without libyaml
 __all__ = ["UnusableInput", "load_exchanges"]
 
 RECORD_HINT = "record one with `mconf run --mode record`"
+RERECORD_HINT = "re-record it with `mconf run --mode record`"
+_YAML_SUFFIXES = (".yaml", ".yml")
 _SSE_STARTS = (b"event:", b"data:", b":", b"id:", b"retry:")
 _SSE_SUFFIXES = (".sse", ".txt")
 _ISTR_TAG = "tag:yaml.org,2002:python/object/apply:multidict._multidict.istr"
@@ -76,8 +78,9 @@ def load_exchanges(path: Path) -> list[Exchange]:
     data = _read(path)
     if _looks_like_sse(path, data):
         return [_bare_stream(path, data)]
-    if path.suffix.lower() == ".json" or data.lstrip()[:1] in (b"{", b"["):
-        return _from_json(path, _parse_json(path, data))
+    suffix = path.suffix.lower()
+    if suffix not in _YAML_SUFFIXES and (suffix == ".json" or data.lstrip()[:1] in (b"{", b"[")):
+        return _from_json(path, _parse_json(path, data), data)
     return _from_cassette(path, _parse_yaml(path, data))
 
 
@@ -97,10 +100,10 @@ def _read(path: Path) -> bytes:
 
 
 def _looks_like_sse(path: Path, data: bytes) -> bool:
-    start = data.lstrip(b" \t\r\n")
-    return start.startswith(_SSE_STARTS) or (
-        path.suffix.lower() in _SSE_SUFFIXES and not start.startswith((b"{", b"["))
-    )
+    suffix, start = path.suffix.lower(), data.lstrip(b" \t\r\n")
+    if suffix in (*_YAML_SUFFIXES, ".json") or start.startswith((b"{", b"[")):
+        return False
+    return suffix in _SSE_SUFFIXES or start.startswith(_SSE_STARTS)
 
 
 def _parse_json(path: Path, data: bytes) -> Any:
@@ -108,6 +111,8 @@ def _parse_json(path: Path, data: bytes) -> Any:
         return json.loads(data)
     except UnicodeDecodeError:
         raise UnusableInput(f"{path}: not UTF-8 text; save the body as UTF-8 JSON") from None
+    except RecursionError:
+        raise UnusableInput(f"{path}: JSON nested too deeply to read") from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise UnusableInput(
@@ -120,6 +125,8 @@ def _parse_yaml(path: Path, data: bytes) -> Any:
         return yaml.load(data.decode("utf-8"), Loader=_CassetteLoader)  # a SafeLoader subclass
     except UnicodeDecodeError:
         raise UnusableInput(f"{path}: not UTF-8 text; a vcrpy cassette is UTF-8 YAML") from None
+    except RecursionError:
+        raise UnusableInput(f"{path}: YAML nested too deeply to read") from None
     except _UnsafeTag as exc:
         tag = str(exc).replace("tag:yaml.org,2002:", "!!")
         raise UnusableInput(
@@ -128,7 +135,7 @@ def _parse_yaml(path: Path, data: bytes) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise UnusableInput(
-            f"{path}: not valid YAML ({_yaml_problem(exc)}); {RECORD_HINT}"
+            f"{path}: not valid YAML ({_yaml_problem(exc)}); {RERECORD_HINT}"
         ) from None
 
 
@@ -143,13 +150,13 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 # --- JSON inputs ----------------------------------------------------------------------------
 
 
-def _from_json(path: Path, doc: Any) -> list[Exchange]:
+def _from_json(path: Path, doc: Any, data: bytes) -> list[Exchange]:
     if isinstance(doc, dict) and "interactions" in doc:
         return _from_cassette(path, doc)  # vcrpy's JSON serializer
     if isinstance(doc, dict) and "request" in doc and "response" in doc:
         return [_corpus_exchange(path, doc)]
     if isinstance(doc, dict) and doc.get("type") in ("message", "error"):
-        return [_bare_json(path, doc, path.read_bytes())]
+        return [_bare_json(path, doc, data)]
     raise UnusableInput(
         f"{path}: JSON is not a Message, an error envelope, a corpus exchange or a vcrpy "
         f"cassette; {RECORD_HINT}"
@@ -227,7 +234,7 @@ def _interaction(name: str, item: Any) -> Exchange:
 def _part(name: str, item: Any, key: str) -> dict[str, Any]:
     part = item.get(key) if isinstance(item, dict) else None
     if not isinstance(part, dict):
-        raise UnusableInput(f"{name}: interaction has no '{key}' mapping; {RECORD_HINT}")
+        raise UnusableInput(f"{name}: interaction has no '{key}' mapping; {RERECORD_HINT}")
     return part
 
 
@@ -256,7 +263,7 @@ def _status(name: str, status: Any) -> int:
         return code
     if isinstance(code, str) and code.isdigit():
         return int(code)
-    raise UnusableInput(f"{name}: response has no status code; {RECORD_HINT}")
+    raise UnusableInput(f"{name}: response has no status code; {RERECORD_HINT}")
 
 
 def _raw_body(body: Any) -> bytes:
@@ -293,7 +300,7 @@ def _decompress(name: str, body: bytes, coding: str) -> bytes:
         return gzip.decompress(body)
     except (OSError, EOFError, zlib.error):
         raise UnusableInput(
-            f"{name}: the {coding} body is corrupt or truncated; {RECORD_HINT}"
+            f"{name}: the {coding} body is corrupt or truncated; {RERECORD_HINT}"
         ) from None
 
 

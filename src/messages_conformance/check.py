@@ -13,11 +13,13 @@ from . import semantics
 from .exchange import Exchange
 from .findings import Finding, Rule, Severity
 from .spec import Spec
-from .sse import SSEDecoder
+from .sse import decode
 from .stream import StreamChecker
 
 BODY_NOT_JSON = Rule(
-    "http.body-not-json", Severity.ERROR, "a JSON response body (per content-type or status) does not parse"
+    "http.body-not-json",
+    Severity.ERROR,
+    "a JSON response body (per content-type or status) does not parse",
 )
 RULES = (BODY_NOT_JSON,)
 
@@ -69,7 +71,9 @@ def check_exchange(exchange: Exchange, spec: Spec | None = None) -> CheckResult:
         _check_json(exchange, spec, result)
     if result.message is not None and result.error is None:
         streamed = result.body_kind == "sse"
-        result.findings.extend(semantics.check_message(request_body, result.message, streamed=streamed))
+        result.findings.extend(
+            semantics.check_message(request_body, result.message, streamed=streamed)
+        )
     return result
 
 
@@ -96,16 +100,19 @@ def _check_json(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
 
 
 def _check_stream(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
-    decoder = SSEDecoder()
+    decoded = decode(exchange.response.body)
     checker = StreamChecker()
-    events = decoder.feed(exchange.response.body) + decoder.close()
-    for index, event in enumerate(events):
+    for index, event in enumerate(decoded.events):
         payload, found = checker.feed(event, index)
         result.findings.extend(found)
         result.events.append((event.event, payload))
         if isinstance(payload, dict):
-            result.findings.extend(spec.validate("event", payload, location_prefix=f"events[{index}]"))
-    result.findings.extend(checker.close(truncated=decoder.truncated))
+            result.findings.extend(
+                spec.validate("event", payload, location_prefix=f"events[{index}]")
+            )
+    result.findings.extend(
+        checker.close(truncated=decoded.truncated, invalid_utf8=decoded.invalid_utf8)
+    )
     result.message = checker.message
     if result.message is not None:
         found = spec.validate("message", result.message, location_prefix="accumulated")

@@ -56,7 +56,9 @@ def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     detail = text[0] if text else ""
     known = exc.__class__.__module__.startswith("messages_conformance") or isinstance(exc, OSError)
-    return detail if known and detail else f"{exc.__class__.__name__}: {detail} (rerun with --debug)"
+    return (
+        detail if known and detail else f"{exc.__class__.__name__}: {detail} (rerun with --debug)"
+    )
 
 
 def cmd_validate(argv: list[str], stdout: IO[str]) -> int:

@@ -8,7 +8,8 @@ What counts (per the severity policy in ARCHITECTURE.md):
 - *drift* is a notice (rule + location + received value) that appeared or vanished;
 - status-code changes and response header *names* added/removed per case (volatile
   headers such as ``date``, ``request-id``, ``cf-ray`` and rate-limit values are ignored);
-- a *waiver that can go* is a NEW waiver whose rule no longer has findings.
+- a *waiver that can go* is a NEW waiver whose rule had findings in OLD and has none in NEW
+  (``summary.md`` of one run lists the waivers that matched nothing at all).
 """
 
 from __future__ import annotations
@@ -48,9 +49,23 @@ Report = Mapping[str, Any]
 
 VOLATILE_HEADERS = frozenset(
     {
-        "date", "request-id", "x-request-id", "cf-ray", "cf-cache-status", "age", "expires",
-        "set-cookie", "server-timing", "content-length", "transfer-encoding", "connection",
-        "keep-alive", "via", "alt-svc", "retry-after", "x-envoy-upstream-service-time",
+        "date",
+        "request-id",
+        "x-request-id",
+        "cf-ray",
+        "cf-cache-status",
+        "age",
+        "expires",
+        "set-cookie",
+        "server-timing",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "via",
+        "alt-svc",
+        "retry-after",
+        "x-envoy-upstream-service-time",
         "anthropic-organization-id",
     }
 )
@@ -116,8 +131,17 @@ class Diff:
 
 
 _CHANGE_FIELDS = (
-    "regressions", "broken_cases", "fixed", "repaired_cases", "new_notices", "vanished_notices",
-    "status_changes", "header_changes", "waivers_to_drop", "cases_added", "cases_removed",
+    "regressions",
+    "broken_cases",
+    "fixed",
+    "repaired_cases",
+    "new_notices",
+    "vanished_notices",
+    "status_changes",
+    "header_changes",
+    "waivers_to_drop",
+    "cases_added",
+    "cases_removed",
 )
 _BAD = ("failed", "error")
 
@@ -140,7 +164,7 @@ def diff_reports(old: Report, new: Report) -> Diff:
         vanished_notices=_drift(old, new),
         status_changes=tuple(_status_changes(old_cases, new_cases, both)),
         header_changes=tuple(_header_changes(old_cases, new_cases, both)),
-        waivers_to_drop=_stale_waivers(new),
+        waivers_to_drop=_stale_waivers(old, new),
         cases_added=tuple(cid for cid in new_cases if cid not in old_cases),
         cases_removed=tuple(cid for cid in old_cases if cid not in new_cases),
     )
@@ -191,7 +215,11 @@ def _notices(report: Report) -> dict[tuple[str, str, str | None], list[str]]:
     found: dict[tuple[str, str, str | None], list[str]] = {}
     for case, finding in iter_findings(report):
         if finding.get("severity") == "notice":
-            key = (str(finding["rule"]), str(finding.get("location") or ""), finding.get("received"))
+            key = (
+                str(finding["rule"]),
+                str(finding.get("location") or ""),
+                finding.get("received"),
+            )
             found.setdefault(key, []).append(str(case["id"]))
     return found
 
@@ -232,7 +260,9 @@ def header_names(case: Mapping[str, Any]) -> frozenset[str] | None:
     if not response:
         return None
     names = {str(name).lower() for name in (response.get("headers") or {})}
-    return frozenset(n for n in names if n not in VOLATILE_HEADERS and not n.startswith(VOLATILE_PREFIXES))
+    return frozenset(
+        n for n in names if n not in VOLATILE_HEADERS and not n.startswith(VOLATILE_PREFIXES)
+    )
 
 
 def _header_changes(
@@ -245,14 +275,12 @@ def _header_changes(
         yield HeaderChange(cid, tuple(sorted(now - before)), tuple(sorted(before - now)))
 
 
-def _stale_waivers(report: Report) -> tuple[str, ...]:
-    """Waivers whose rule has no finding left (waived or not) in ``report``."""
-    seen = {str(f["rule"]) for _, f in iter_findings(report)}
-    return tuple(
-        str(w["rule"])
-        for w in report.get("waivers", [])
-        if str(w["rule"]) not in seen or w.get("matched") is False
-    )
+def _stale_waivers(old: Report, new: Report) -> tuple[str, ...]:
+    """NEW waivers whose rule had findings in OLD and has none left in NEW."""
+    before = {str(f["rule"]) for _, f in iter_findings(old)}
+    now = {str(f["rule"]) for _, f in iter_findings(new)}
+    rules = dict.fromkeys(str(w["rule"]) for w in new.get("waivers", []))
+    return tuple(rule for rule in rules if rule in before and rule not in now)
 
 
 # ---------------------------------------------------------------- rendering
@@ -260,7 +288,11 @@ def _stale_waivers(report: Report) -> tuple[str, ...]:
 
 def to_json(diff: Diff) -> dict[str, Any]:
     """The diff as plain JSON values (tuples become lists)."""
-    data: dict[str, Any] = {"old": diff.old, "new": diff.new, "has_regressions": diff.has_regressions}
+    data: dict[str, Any] = {
+        "old": diff.old,
+        "new": diff.new,
+        "has_regressions": diff.has_regressions,
+    }
     for name in _CHANGE_FIELDS:
         data[name] = _plain(getattr(diff, name))
     return data
@@ -281,17 +313,22 @@ def render_markdown(diff: Diff) -> str:
     if diff.is_empty:
         return "\n".join([*lines, "", "No changes."]) + "\n"
     lines += _rule_section("Regressions", diff.regressions)
-    lines += _list_section("Cases that started failing", diff.broken_cases)
+    lines += _list_section("Cases that started failing without a new rule", _unexplained(diff))
     lines += _rule_section("Fixed", diff.fixed)
-    lines += _list_section("Cases that stopped failing", diff.repaired_cases)
     lines += _drift_section("New notices (drift)", diff.new_notices)
     lines += _drift_section("Vanished notices", diff.vanished_notices)
     lines += _status_section(diff.status_changes)
     lines += _header_section(diff.header_changes)
     lines += _list_section("Waivers that can go", diff.waivers_to_drop)
-    lines += _list_section("Cases added", diff.cases_added)
-    lines += _list_section("Cases removed", diff.cases_removed)
+    lines += _list_section("Cases added", [case_label(c) for c in diff.cases_added])
+    lines += _list_section("Cases removed", [case_label(c) for c in diff.cases_removed])
     return "\n".join(lines) + "\n"
+
+
+def _unexplained(diff: Diff) -> list[str]:
+    """Newly failing cases not already listed under a regressed rule."""
+    listed = {case for change in diff.regressions for case in change.cases}
+    return [case_label(c) for c in diff.broken_cases if c not in listed]
 
 
 def _cases_text(cases: Sequence[str], limit: int = 3) -> str:
@@ -302,7 +339,13 @@ def _cases_text(cases: Sequence[str], limit: int = 3) -> str:
 def _rule_section(title: str, changes: Sequence[RuleChange]) -> list[str]:
     if not changes:
         return []
-    lines = ["", f"### {title} ({len(changes)})", "", "| rule | cases | evidence |", "|---|---|---|"]
+    lines = [
+        "",
+        f"### {title} ({len(changes)})",
+        "",
+        "| rule | cases | evidence |",
+        "|---|---|---|",
+    ]
     lines += [f"| `{c.rule}` | {_cases_text(c.cases)} | {md(c.evidence)} |" for c in changes]
     return lines
 
@@ -333,7 +376,9 @@ def _header_section(changes: Sequence[HeaderChange]) -> list[str]:
     lines = ["", f"### Response header names changed ({len(changes)})", ""]
     lines += ["| case | added | removed |", "|---|---|---|"]
     for c in changes:
-        lines.append(f"| {md(case_label(c.case))} | {md(', '.join(c.added))} | {md(', '.join(c.removed))} |")
+        lines.append(
+            f"| {md(case_label(c.case))} | {md(', '.join(c.added))} | {md(', '.join(c.removed))} |"
+        )
     return lines
 
 
@@ -363,6 +408,10 @@ def diff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = Non
     except UnusableReport as exc:
         print(f"mconf diff: error: {exc}", file=err)
         return 2
-    text = json.dumps(to_json(diff), indent=2) + "\n" if args.format == "json" else render_markdown(diff)
+    text = (
+        json.dumps(to_json(diff), indent=2) + "\n"
+        if args.format == "json"
+        else render_markdown(diff)
+    )
     stdout.write(text)
     return 1 if diff.has_regressions else 0

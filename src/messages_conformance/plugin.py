@@ -16,7 +16,7 @@ from . import targets
 from .casebook import Casebook, case_record
 from .harness import Harness
 from .spec import Spec
-from .transport import Budget, Timeouts, Transport
+from .transport import Budget, Timeouts, Transport, key_headers
 
 MODES = ("live", "record", "replay")
 REPLAY_BASE_URL = "http://127.0.0.1:9"  # never contacted: replay answers from cassettes
@@ -112,8 +112,7 @@ def mconf_transport(request: pytest.FixtureRequest, mconf_target: targets.Target
     rate = config.getoption("rate_limit")
     return Transport(
         mconf_target.base_url,
-        auth_style=mconf_target.auth,
-        key=key or "replay-key",
+        auth_headers=key_headers(key or "replay-key", mconf_target.auth),
         default_headers={"anthropic-version": "2023-06-01", "content-type": "application/json"},
         timeouts=Timeouts(connect=5.0, read=config.getoption("timeout_s")),
         budget=Budget(config.getoption("max_requests"), config.getoption("max_output_tokens")),
@@ -153,7 +152,9 @@ def mconf(
     mconf_cassette: None,
 ) -> Harness:
     """A harness bound to the target: send requests, state expectations, collect findings."""
-    harness = Harness(mconf_target, mconf_transport, mconf_spec, mode=request.config.getoption("mode"))
+    harness = Harness(
+        mconf_target, mconf_transport, mconf_spec, mode=request.config.getoption("mode")
+    )
     request.node.stash[HARNESS] = harness
     return harness
 

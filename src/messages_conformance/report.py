@@ -199,6 +199,8 @@ def evidence(case: Mapping[str, Any], finding: Mapping[str, Any]) -> str:
         text += f" at {finding['location']}"
     if finding.get("received") is not None:
         text += f": received {finding['received']}"
+    elif finding.get("expected") is not None:
+        text += f": missing, expected {finding['expected']}"
     return one_line(text)
 
 
@@ -235,8 +237,11 @@ def _summary_head(report: Report) -> list[str]:
         "",
         "| cases | passed | failed | skipped | errors | error findings | warnings | notices |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
-        "| " + " | ".join(str(counts.get(k, 0)) for k in _CASE_KEYS) + " | "
-        + " | ".join(str(sev.get(k, 0)) for k in ("error", "warning", "notice")) + " |",
+        "| "
+        + " | ".join(str(counts.get(k, 0)) for k in _CASE_KEYS)
+        + " | "
+        + " | ".join(str(sev.get(k, 0)) for k in ("error", "warning", "notice"))
+        + " |",
     ]
 
 
@@ -247,7 +252,8 @@ def _summary_rules(report: Report) -> list[str]:
     ranked = rule_table(report)
     if not ranked:
         return ["", "No unwaived error or warning findings."]
-    lines = ["", "### Top failing rules", "", "| rule | severity | count | evidence |"]
+    lines = ["", "### Top failing rules (errors, then warnings)", ""]
+    lines.append("| rule | severity | count | evidence |")
     lines.append("|---|---|---:|---|")
     for rule, severity, count, proof in ranked[:TOP_RULES]:
         lines.append(f"| `{rule}` | {severity} | {count} | {md(proof)} |")
@@ -271,15 +277,18 @@ def rule_table(report: Report) -> list[tuple[str, str, int, str]]:
 
 def _summary_failed_cases(report: Report) -> list[str]:
     bare = [
-        c["id"]
+        c
         for c in report.get("cases", [])
         if c.get("outcome") in ("failed", "error") and not any(map(is_failing, c["findings"]))
     ]
     if not bare:
         return []
-    shown = ", ".join(f"`{case_label(i)}`" for i in bare[:5])
+    shown = ", ".join(f"`{case_label(c['id'])}`" for c in bare[:5])
     more = f" and {len(bare) - 5} more" if len(bare) > 5 else ""
-    return ["", f"Failed without a rule finding: {len(bare)} case(s): {shown}{more}."]
+    lines = ["", f"Failed without a rule finding: {len(bare)} case(s): {shown}{more}."]
+    if bare[0].get("failure"):
+        lines.append(f"First failure: {md(one_line(bare[0]['failure']))}")
+    return lines
 
 
 def _summary_waivers(waivers: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -326,8 +335,8 @@ def esc(value: Any) -> str:
 def html_page(title: str, body: str) -> str:
     """The shared page shell (report.html, matrix.html): inline CSS and JS only."""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{CSS}</style></head>\n"
         f"<body>\n{body}\n<script>{JS}</script></body></html>\n"
     )
@@ -346,7 +355,7 @@ def _banner(report: Report, verdict: str) -> str:
     ]
     return (
         f'<header class="banner v-{esc(verdict)}"><div class="verdict" id="verdict">'
-        f"{esc(verdict.upper())}</div><div class=\"meta\">{' · '.join(meta)}</div></header>"
+        f'{esc(verdict.upper())}</div><div class="meta">{" · ".join(meta)}</div></header>'
     )
 
 
@@ -384,8 +393,10 @@ def _area_section(area: str, cases: list[Mapping[str, Any]]) -> str:
     rows = "".join(_case_row(c) for c in cases)
     return (
         f'<section class="area"><h2>{esc(area)} <span class="muted">{len(cases)} checks, '
-        f"{bad} failing</span></h2><table><thead><tr><th>case</th><th>outcome</th>"
-        f"<th>status</th><th>time</th><th>findings</th></tr></thead><tbody>{rows}</tbody>"
+        f'{bad} failing</span></h2><table class="checks"><colgroup><col class="w-case">'
+        '<col class="w-out"><col class="w-num"><col class="w-num"><col></colgroup>'
+        "<thead><tr><th>case</th><th>outcome</th><th>status</th><th>time</th><th>findings</th>"
+        f"</tr></thead><tbody>{rows}</tbody>"
         "</table></section>"
     )
 
@@ -410,6 +421,8 @@ def _findings_cell(case: Mapping[str, Any]) -> str:
     parts = [_chips(findings)] if findings else []
     if case.get("skip_reason"):
         parts.append(f'<div class="muted">skipped: {esc(case["skip_reason"])}</div>')
+    if case.get("failure"):
+        parts.append(f'<pre class="failure">{esc(case["failure"])}</pre>')
     parts += [_finding_details(f) for f in findings]
     if findings or case.get("outcome") in ("failed", "error"):
         parts.append(_exchange(case))
@@ -429,9 +442,7 @@ def _finding_details(finding: Mapping[str, Any]) -> str:
     sev = str(finding.get("severity"))
     waived = " waived" if finding.get("waived") else ""
     where = f" <code>{esc(finding.get('location'))}</code>" if finding.get("location") else ""
-    reason = (
-        f'<p class="muted">waived: {esc(finding.get("waiver_reason"))}</p>' if waived else ""
-    )
+    reason = f'<p class="muted">waived: {esc(finding.get("waiver_reason"))}</p>' if waived else ""
     return (
         f'<details class="finding"><summary><span class="badge b-{esc(sev)}{waived}">'
         f"{esc(sev)}{waived}</span> <code>{esc(finding.get('rule'))}</code>{where}</summary>"
@@ -457,7 +468,7 @@ def _exchange(case: Mapping[str, Any]) -> str:
     return (
         '<details class="exchange"><summary>request / response (redacted excerpts)</summary>'
         f'<div class="ev"><div><h4>request</h4><pre>{esc(_message_text(req_head, request))}'
-        f'</pre></div><div><h4>response</h4><pre>{esc(_message_text(resp_head, response))}'
+        f"</pre></div><div><h4>response</h4><pre>{esc(_message_text(resp_head, response))}"
         "</pre></div></div></details>"
     )
 
@@ -485,7 +496,7 @@ def _waiver_section(waivers: list[Mapping[str, Any]]) -> str:
         for w in waivers
     )
     return (
-        '<section><h2>Waivers</h2><table><thead><tr><th>rule</th><th>reason</th>'
+        "<section><h2>Waivers</h2><table><thead><tr><th>rule</th><th>reason</th>"
         f"<th>status</th></tr></thead><tbody>{rows}</tbody></table></section>"
     )
 
@@ -536,7 +547,7 @@ def latency_svg(cases: list[Mapping[str, Any]]) -> str:
 
 def _nice_step(top: float) -> float:
     """A 1-2-5 tick step giving about five ticks up to ``top``."""
-    base = 10 ** math.floor(math.log10(top / 5))
+    base = 10.0 ** math.floor(math.log10(top / 5))
     return next(m * base for m in (1, 2, 5, 10) if m * base >= top / 5)
 
 
@@ -560,9 +571,9 @@ def _bar(index: int, case: Mapping[str, Any], scale: float) -> str:
     first = float(ttfb) if isinstance(ttfb, int | float) else None
     label = one_line(case_label(str(case.get("id"))), 44)
     tip = f"{case.get('id')}: ttfb {_secs(first)}, total {_secs(total)}"
-    bars = f'<rect x="{_LABEL_W}" y="{y}" width="{max(total * scale, 1):.1f}" height="14" class="total"/>'
+    bars = _rect(y, total * scale, "total")
     if first is not None:
-        bars += f'<rect x="{_LABEL_W}" y="{y}" width="{max(first * scale, 1):.1f}" height="14" class="ttfb"/>'
+        bars += _rect(y, first * scale, "ttfb")
     value = f"{_secs(first)} / {_secs(total)}"
     return (
         f"<g><title>{esc(tip)}</title>"
@@ -570,6 +581,10 @@ def _bar(index: int, case: Mapping[str, Any], scale: float) -> str:
         f'<text x="{_LABEL_W + total * scale + 6:.1f}" y="{y + 11}" class="value">{esc(value)}'
         "</text></g>"
     )
+
+
+def _rect(y: int, width: float, css: str) -> str:
+    return f'<rect x="{_LABEL_W}" y="{y}" width="{max(width, 1):.1f}" height="14" class="{css}"/>'
 
 
 def _legend(height: int) -> str:
@@ -595,10 +610,12 @@ h4{margin:6px 0 2px;font-size:11px;text-transform:uppercase;letter-spacing:.06em
 .muted{color:var(--muted);font-size:12px;font-weight:400}
 .banner{color:#fff;padding:18px 24px 16px}
 .banner .verdict{font-size:30px;font-weight:800;letter-spacing:.08em}
-.banner .meta{opacity:.95}.banner code{color:#fff;background:rgba(255,255,255,.15);padding:0 4px;border-radius:4px}
+.banner .meta{opacity:.95}
+.banner code{color:#fff;background:rgba(255,255,255,.15);padding:0 4px;border-radius:4px}
 .v-pass{background:linear-gradient(90deg,#1a7f37,#2da44e)}
 .v-fail{background:linear-gradient(90deg,#a40e26,#cf222e)}
 .v-error{background:linear-gradient(90deg,#7d4e00,#bf8700)}
+.v-matrix{background:linear-gradient(90deg,#0a3069,#0969da)}
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin:16px 0}
 .card{border:1px solid var(--line);border-radius:8px;padding:6px 14px;min-width:104px;
 background:var(--soft);color:var(--muted);font-size:12px}
@@ -606,12 +623,17 @@ background:var(--soft);color:var(--muted);font-size:12px}
 .card.c-failed b,.card.c-error b{color:var(--bad)}.card.c-passed b{color:var(--ok)}
 .card.c-warning b{color:var(--err)}.card.c-notice b{color:var(--blue)}
 .toolbar{display:flex;gap:16px;align-items:center;margin:8px 0}
-button{font:inherit;border:1px solid var(--line);background:var(--soft);border-radius:6px;padding:2px 10px;cursor:pointer}
+button{font:inherit;border:1px solid var(--line);background:var(--soft);border-radius:6px;
+padding:2px 10px;cursor:pointer}
 table{border-collapse:collapse;width:100%;table-layout:auto}
 th{font-size:12px;text-align:left;color:var(--muted);font-weight:600;background:var(--soft)}
 th,td{border-bottom:1px solid var(--line);padding:6px 8px;vertical-align:top;text-align:left}
-td.case{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;word-break:break-all;width:30%}
-.badge{display:inline-block;border-radius:999px;padding:0 8px;font-size:12px;font-weight:600;white-space:nowrap}
+td.case{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
+table.checks,table.matrix{table-layout:fixed}
+col.w-case{width:32%}col.w-out{width:9%}col.w-num{width:7%}
+table.matrix th:first-child{width:26%}
+.badge{display:inline-block;border-radius:999px;padding:0 8px;font-size:12px;font-weight:600;
+white-space:nowrap}
 .b-passed,.b-pass{background:#dafbe1;color:#116329}
 .b-failed,.b-fail,.b-error{background:#ffebe9;color:#a40e26}
 .b-skipped,.b-notrun{background:#eff2f5;color:#59636e}
@@ -624,7 +646,8 @@ details.finding[open]{border-color:var(--blue)}
 .ev{display:grid;grid-template-columns:1fr 1fr;gap:10px}
 pre{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:6px 8px;margin:0;
 white-space:pre-wrap;word-break:break-all;max-height:320px;overflow:auto}
-pre.expected{border-color:#aceebb}pre.received{border-color:#ffcecb}
+pre.expected{border-color:#aceebb}pre.received,pre.failure{border-color:#ffcecb}
+pre.failure{margin:4px 0}
 body.only-bad tr.clean{display:none}
 .chart{max-width:100%;height:auto}
 .chart .label{font:11px ui-monospace,Menlo,Consolas,monospace;text-anchor:end;fill:var(--fg)}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import check, harness, semantics, spec, stream
+from . import check, generated, harness, semantics, spec, stream
 from .findings import Rule
 
-_MODULES = (spec, stream, semantics, check, harness)
+_MODULES = (spec, stream, semantics, check, harness, generated)
 
 
 def all_rules() -> dict[str, Rule]:
@@ -20,7 +20,10 @@ def all_rules() -> dict[str, Rule]:
 
 def catalogue() -> dict[str, dict[str, Any]]:
     """rule id -> {severity, description}: what report.json carries."""
-    return {r.id: {"severity": str(r.severity), "description": r.description} for r in all_rules().values()}
+    return {
+        r.id: {"severity": str(r.severity), "description": r.description}
+        for r in all_rules().values()
+    }
 
 
 def lookup(rule_id: str) -> Rule:

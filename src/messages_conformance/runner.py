@@ -25,18 +25,30 @@ def suites_dir() -> Path:
 
 
 def _parser() -> ArgumentParser:
-    parser = ArgumentParser(prog="mconf run", description="run the conformance suites against a target")
-    parser.add_argument("--target", help="profile name: local (default), ccapi, anthropic, or your own")
+    parser = ArgumentParser(
+        prog="mconf run", description="run the conformance suites against a target"
+    )
+    parser.add_argument(
+        "--target", help="profile name: local (default), ccapi, anthropic, or your own"
+    )
     parser.add_argument("--base-url", help="one-off target base URL (instead of --target)")
     parser.add_argument("--api-key-env", help="environment variable holding the target's key")
     parser.add_argument("--model", help="model name the gateway routes")
     parser.add_argument("--targets-file", type=Path, help="TOML file with more target profiles")
     parser.add_argument("--mode", choices=("live", "record", "replay"), default="live")
-    parser.add_argument("--suite", action="append", choices=SUITES, help="run only this suite (repeat)")
-    parser.add_argument("-n", "--workers", type=int, default=0, help="pytest-xdist workers (0: none)")
-    parser.add_argument("--report-dir", type=Path, default=Path("reports"), help="where runs are written")
+    parser.add_argument(
+        "--suite", action="append", choices=SUITES, help="run only this suite (repeat)"
+    )
+    parser.add_argument(
+        "-n", "--workers", type=int, default=0, help="pytest-xdist workers (0: none)"
+    )
+    parser.add_argument(
+        "--report-dir", type=Path, default=Path("reports"), help="where runs are written"
+    )
     parser.add_argument("--cassette-dir", type=Path, default=Path("cassettes"))
-    parser.add_argument("--fault", action="append", default=[], help="embedded gateway fault (repeat)")
+    parser.add_argument(
+        "--fault", action="append", default=[], help="embedded gateway fault (repeat)"
+    )
     parser.add_argument("--latency-ms", type=int, default=0, help="embedded gateway: added latency")
     parser.add_argument("--max-requests", type=int, help="stop sending after this many requests")
     parser.add_argument("--max-output-tokens", type=int, help="stop after this many output tokens")
@@ -57,7 +69,10 @@ def run_suites(argv: list[str], stdout: IO[str]) -> int:
 def _check(args: argparse.Namespace) -> targets.Target:
     """Every mistake is found before anything runs (one line, exit 2)."""
     target = targets.resolve(
-        args.target, base_url=args.base_url, key_env=args.api_key_env, model=args.model,
+        args.target,
+        base_url=args.base_url,
+        key_env=args.api_key_env,
+        model=args.model,
         user_file=args.targets_file,
     )
     _check_waivers(target)
@@ -106,7 +121,9 @@ def _run_dir(root: Path, target: str) -> Path:
         (run_dir / ".write-test").write_text("")
         (run_dir / ".write-test").unlink()
     except OSError as exc:
-        raise UsageError(f"cannot write reports to {root}: {exc.strerror}; pass a writable --report-dir") from None
+        raise UsageError(
+            f"cannot write reports to {root}: {exc.strerror}; pass a writable --report-dir"
+        ) from None
     return run_dir
 
 
@@ -115,15 +132,32 @@ def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
     chosen = args.suite or list(SUITES)
     paths = [str(folder / f"test_{name}.py") for name in chosen]
     options = {
-        "--target": args.target, "--base-url": args.base_url, "--api-key-env": args.api_key_env,
-        "--model": args.model, "--targets-file": args.targets_file, "--mode": args.mode,
-        "--cassette-dir": args.cassette_dir, "--report-dir": run_dir,
-        "--latency-ms": args.latency_ms or None, "--max-requests": args.max_requests,
-        "--max-output-tokens": args.max_output_tokens, "--rate-limit": args.rate_limit or None,
-        "--junitxml": run_dir / "junit.xml", "-k": args.keyword,
+        "--target": args.target,
+        "--base-url": args.base_url,
+        "--api-key-env": args.api_key_env,
+        "--model": args.model,
+        "--targets-file": args.targets_file,
+        "--mode": args.mode,
+        "--cassette-dir": args.cassette_dir,
+        "--report-dir": run_dir,
+        "--latency-ms": args.latency_ms or None,
+        "--max-requests": args.max_requests,
+        "--max-output-tokens": args.max_output_tokens,
+        "--rate-limit": args.rate_limit or None,
+        "--junitxml": run_dir / "junit.xml",
+        "-k": args.keyword,
     }
-    result = [*paths, "-p", "no:cacheprovider", f"--rootdir={folder}", "-c", str(folder / "pytest.ini")]
-    result += [item for key, value in options.items() if value is not None for item in (key, str(value))]
+    result = [
+        *paths,
+        "-p",
+        "no:cacheprovider",
+        f"--rootdir={folder}",
+        "-c",
+        str(folder / "pytest.ini"),
+    ]
+    result += [
+        item for key, value in options.items() if value is not None for item in (key, str(value))
+    ]
     result += [item for fault in args.fault for item in ("--fault", fault)]
     if args.workers:
         result += ["-n", str(args.workers)]

@@ -314,16 +314,22 @@ def _stop_sequence(request: dict[str, Any], message: dict[str, Any]) -> Iterator
                 received=matched,
             )
         return
-    offered = request.get("stop_sequences")
-    if matched is None or (isinstance(offered, list) and matched not in offered):
+    offered = _stop_sequences(request)
+    if matched is None or (offered is not None and matched not in offered):
         yield STOP_SEQUENCE.finding(
             "stop_reason is stop_sequence but stop_sequence is not one the request sent",
             location="/stop_sequence",
-            expected=offered
-            if isinstance(offered, list)
-            else "one of the request's stop sequences",
+            expected=offered if offered is not None else "one of the request's stop sequences",
             received=matched,
         )
+
+
+def _stop_sequences(request: dict[str, Any]) -> list[Any] | None:
+    """The request's stop sequences ([] when it sent none), or None without a request."""
+    if not request:
+        return None
+    offered = request.get("stop_sequences")
+    return offered if isinstance(offered, list) else []
 
 
 def _stop_sequence_key(message: dict[str, Any]) -> Iterator[Finding]:

@@ -591,13 +591,14 @@ class StreamChecker:
         if self._ended_by is not None:
             return self._incomplete() if truncated else []
         cut = " The body ends inside an event (no blank line after it)." if truncated else ""
-        found = self._unclosed("events", "end of stream")
-        return found + self._report(
+        still_open = self._open_indexes()
+        seen = f"end of stream, block(s) {still_open} still open" if still_open else "end of stream"
+        return self._report(
             STOP_MISSING,
             f"The stream ends without message_stop or error; it looks truncated.{cut}",
             f"events[{self._events}]",
             "message_stop",
-            "end of stream",
+            seen,
         )
 
     def _incomplete(self) -> list[Finding]:

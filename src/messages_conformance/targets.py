@@ -16,8 +16,17 @@ LOCAL_DEFAULT_KEY = "mconf-local-key"
 _AUTH_STYLES = ("x-api-key", "bearer")
 _POLICIES = ("require", "default")
 _KNOWN_KEYS = {
-    "description", "base_url", "auth", "key_env", "models", "version_policy",
-    "bearer", "features", "max_tokens", "max_request_bytes", "waivers",
+    "description",
+    "base_url",
+    "auth",
+    "key_env",
+    "models",
+    "version_policy",
+    "bearer",
+    "features",
+    "max_tokens",
+    "max_request_bytes",
+    "waivers",
 }
 
 
@@ -111,7 +120,9 @@ def resolve(
     if name and base_url:
         raise ProfileError("--target and --base-url conflict; give one of them")
     if base_url:
-        target = Target(name=_name_from_url(base_url), base_url=_check_url(base_url), key_env=key_env)
+        target = Target(
+            name=_name_from_url(base_url), base_url=_check_url(base_url), key_env=key_env
+        )
     else:
         target = from_mapping(name or "local", _lookup(name or "local", all_profiles(user_file)))
         if key_env:
@@ -154,14 +165,18 @@ def from_mapping(name: str, data: Mapping[str, Any]) -> Target:
 
 def _choice(name: str, key: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise ProfileError(f"target {name!r}: {key} must be one of {', '.join(allowed)}, not {value!r}")
+        raise ProfileError(
+            f"target {name!r}: {key} must be one of {', '.join(allowed)}, not {value!r}"
+        )
     return value
 
 
 def _check_url(url: str, name: str = "--base-url") -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ProfileError(f"{name}: {url!r} is not an http(s) URL; give e.g. https://api.example.com")
+        raise ProfileError(
+            f"{name}: {url!r} is not an http(s) URL; give e.g. https://api.example.com"
+        )
     return url
 
 

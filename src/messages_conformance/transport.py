@@ -14,7 +14,7 @@ import re
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any, Final
@@ -25,6 +25,7 @@ from .exchange import Exchange, Request, Response
 
 __all__ = [
     "AUTH_MODES",
+    "CREDENTIAL_HEADERS",
     "REDACTED",
     "WRONG_KEY",
     "Budget",
@@ -39,6 +40,8 @@ __all__ = [
     "Transport",
     "credential_marker",
     "key_headers",
+    "redact_header",
+    "secret_header",
 ]
 
 WRONG_KEY: Final = "sk-ant-mconf-wrong-key-0000"
@@ -50,6 +53,12 @@ MiB: Final = 1024 * 1024
 
 # Content codings httpx decodes while we read; the body we keep is then the identity coding.
 _DECODED_CODINGS: Final = frozenset({"gzip", "deflate", "br", "zstd", "identity"})
+# Header names that carry secrets: whole dash-separated words, so "...-tokens-limit" is kept.
+_SECRET_NAME: Final = re.compile(
+    r"(?:^|-)(?:api-?key|auth|authorization|token|secret|password|passwd|cookie|"
+    r"session|credentials?|signature|organization|organization-id)(?:$|-)"
+)
+_SECRET_VALUE: Final = re.compile(r"^(?:bearer\s+)?sk-[a-z0-9_-]{16,}$", re.IGNORECASE)
 _OUTPUT_TOKENS: Final = re.compile(rb'"output_tokens"\s*:\s*(\d+)')
 
 Sleep = Callable[[float], None]
@@ -254,6 +263,17 @@ def credential_marker(name: str, value: str) -> str:
     return f"{REDACTED}{'bearer-' if bearer else ''}{kind}"
 
 
+def secret_header(name: str, value: str) -> bool:
+    """Whether a header (request or response) carries a secret: by name, or a key-like value."""
+    lowered = name.lower().replace("_", "-")
+    return bool(_SECRET_NAME.search(lowered) or _SECRET_VALUE.match(value.strip()))
+
+
+def redact_header(name: str, value: str) -> str:
+    """The value to show or store for a header: a class marker for secrets, else itself."""
+    return credential_marker(name, value) if secret_header(name, value) else value
+
+
 def key_headers(key: str, style: str = "x-api-key") -> dict[str, str]:
     """The auth headers of a target profile's style ("x-api-key" or "bearer")."""
     if style == "bearer":
@@ -450,18 +470,15 @@ def _exchange_of(
     request = Request(
         method=sent.method,
         url=str(sent.url),
-        headers=_redacted(sent.headers),
+        headers=_redacted(sent.headers.items()),
         body=content or b"",
     )
-    headers = _decoded_headers(response.headers, body)
+    headers = _redacted(_decoded_headers(response.headers, body).items())
     return Exchange(Response(response.status_code, headers, body.data), request, name)
 
 
-def _redacted(headers: httpx.Headers) -> dict[str, str]:
-    return {
-        name: credential_marker(name, value) if name in CREDENTIAL_HEADERS else value
-        for name, value in ((k.lower(), v) for k, v in headers.items())
-    }
+def _redacted(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    return {name.lower(): redact_header(name, value) for name, value in headers}
 
 
 def _decoded_headers(headers: httpx.Headers, body: _Body) -> dict[str, str]:

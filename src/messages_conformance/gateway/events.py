@@ -51,7 +51,10 @@ def _message_start(message: Mapping[str, Any]) -> Event:
 
 
 def _message_delta(message: Mapping[str, Any]) -> Event:
-    delta = {"stop_reason": message.get("stop_reason"), "stop_sequence": message.get("stop_sequence")}
+    delta = {
+        "stop_reason": message.get("stop_reason"),
+        "stop_sequence": message.get("stop_sequence"),
+    }
     if "usage" not in message:
         return _event("message_delta", delta=delta)
     usage = {k: v for k, v in message["usage"].items() if k != "service_tier"}

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from .config import VersionPolicy
 from .errors import ApiError, invalid
 
-VERSIONS = frozenset({"2023-06-01", "2023-01-01"})  # facts §2
+# facts §2, plus the version the anthropic Python SDK 2.x sends (`_constants.py`)
+VERSIONS = frozenset({"2023-06-01", "2023-01-01", "2026-10-21"})
 DEFAULT_VERSION = "2023-06-01"
 # facts §4.12, plus names seen in docs and real traffic
 KNOWN_BETAS = frozenset(

@@ -64,7 +64,9 @@ def usage(input_tokens: int, output_tokens: int) -> dict[str, Any]:
 
 def _max_tokens(body: Mapping[str, Any], ceiling: int) -> int:
     value = body.get("max_tokens")
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else ceiling
+    return (
+        value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else ceiling
+    )
 
 
 def _stop_sequences(body: Mapping[str, Any]) -> list[str]:
@@ -117,7 +119,11 @@ def _thinks(body: Mapping[str, Any]) -> bool:
 def _thinking(body: Mapping[str, Any], seed: bytes) -> Block:
     omitted = body["thinking"].get("display") == "omitted"  # facts §4.9
     signature = base64.b64encode(digest(seed, "signature") * 2).decode()
-    return {"type": "thinking", "thinking": "" if omitted else THINKING_TEXT, "signature": signature}
+    return {
+        "type": "thinking",
+        "thinking": "" if omitted else THINKING_TEXT,
+        "signature": signature,
+    }
 
 
 def _text(text: str) -> Block:
@@ -148,7 +154,9 @@ def _custom_tools(body: Mapping[str, Any]) -> list[Block]:
     return [
         t
         for t in tools
-        if isinstance(t, dict) and t.get("type") in (None, "custom") and isinstance(t.get("name"), str)
+        if isinstance(t, dict)
+        and t.get("type") in (None, "custom")
+        and isinstance(t.get("name"), str)
     ]
 
 

@@ -81,9 +81,7 @@ def _tool_names(messages: list[dict[str, Any]]) -> dict[str, str]:
     }
 
 
-def _tool_results(
-    blocks: list[dict[str, Any]], names: dict[str, str]
-) -> Iterator[tuple[str, str]]:
+def _tool_results(blocks: list[dict[str, Any]], names: dict[str, str]) -> Iterator[tuple[str, str]]:
     for block in blocks:
         if block.get("type") == "tool_result":
             text = " ".join(_texts(_blocks(block.get("content"))))

@@ -101,8 +101,15 @@ OPEN_BLOCKS = frozenset(
         "fallback",
     }
 )
+SOURCE_KEYS = {  # facts §4.3.1
+    "base64": frozenset({"type", "media_type", "data"}),
+    "url": frozenset({"type", "url"}),
+    "text": frozenset({"type", "media_type", "data"}),
+    "content": frozenset({"type", "content"}),
+    "file": frozenset({"type", "file_id"}),
+}
 SOURCE_TAGS = {"image": ("base64", "url"), "document": ("base64", "content", "text", "url")}
-FILES_BETA = "files-api-2025-04-14"
+ROLES = ("user", "assistant", "system")  # facts §4.2: `system` added to the SDKs 2026-05
 IMAGE_MEDIA_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 ID_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
 
@@ -167,8 +174,10 @@ def validate(body: Any, limits: Limits) -> ApiError | None:
 def _extra_keys(value: Mapping[str, Any], allowed: Iterable[str], path: str) -> Messages:
     for key in value:
         if key not in allowed:
-            yield f"{path}.{key}: Extra inputs are not permitted" if path else (
-                f"{key}: Extra inputs are not permitted"
+            yield (
+                f"{path}.{key}: Extra inputs are not permitted"
+                if path
+                else (f"{key}: Extra inputs are not permitted")
             )
 
 
@@ -297,8 +306,8 @@ def _message(message: Any, path: str, limits: Limits) -> Messages:
         yield f"{path}: Input does not match the expected shape."
         return
     yield from _extra_keys(message, ("role", "content"), path)
-    if message["role"] not in ("user", "assistant"):
-        yield f"{path}.role: Input should be 'user' or 'assistant'"
+    if message["role"] not in ROLES:
+        yield f"{path}.role: Input should be 'user', 'assistant' or 'system'"
     content = message["content"]
     if isinstance(content, str):
         if content and not content.strip():
@@ -339,9 +348,9 @@ def _text_block(block: Any, path: str, limits: Limits | None = None) -> Messages
 
 
 def _source_block(block: Body, path: str, limits: Limits) -> Messages:
-    tags = SOURCE_TAGS[block["type"]] + (("file",) if FILES_BETA in limits.betas else ())
+    tags = SOURCE_TAGS[block["type"]] + ("file",)  # GA in the 2026-08 SDKs; real traffic
     source = block["source"]
-    yield from _tagged(source, f"{path}.source", {tag: frozenset() for tag in tags})
+    yield from _tagged(source, f"{path}.source", {tag: SOURCE_KEYS[tag] for tag in tags})
     media_type = source.get("media_type") if isinstance(source, dict) else None
     if block["type"] == "image" and source.get("type") == "base64":
         if media_type not in IMAGE_MEDIA_TYPES:
@@ -377,11 +386,16 @@ BLOCK_CHECKS: dict[str, Callable[[Body, str, Limits], Messages]] = {
 
 
 def check_tool_results(body: Body, limits: Limits) -> Messages:
-    """Every `tool_use` is answered by a `tool_result` in the next message (facts §8)."""
+    """A `tool_use` must be answered by `tool_result` blocks in the next message (facts §8).
+
+    Lenient on ids: real traffic (corpus 108) was accepted with a mismatched tool_use_id,
+    so only a next message with no tool_result at all is rejected.
+    """
     messages = body["messages"]
     for index, message in enumerate(messages[:-1]):
-        missing = _ids(message, "tool_use", "id") - _ids(messages[index + 1], "tool_result")
-        if missing:
+        answered = _ids(messages[index + 1], "tool_result")
+        missing = _ids(message, "tool_use", "id") - answered
+        if missing and not answered:
             yield (
                 f"messages.{index}: `tool_use` ids were found without `tool_result` blocks "
                 f"immediately after: {', '.join(sorted(missing))}. Each `tool_use` block must "
@@ -469,7 +483,11 @@ def check_thinking(body: Body, limits: Limits) -> Messages:
 
 
 def check_thinking_sampling(body: Body, limits: Limits) -> Messages:
-    """facts §8: thinking forbids temperature≠1, top_k, top_p outside 0.95–1, forced tools."""
+    """facts §8: thinking forbids temperature≠1, top_k, top_p outside 0.95–1, forced tools.
+
+    Forced tool use is rejected for `enabled` only: real traffic (corpus 040, 055, 056)
+    shows adaptive thinking accepted with tool_choice any.
+    """
     if body.get("thinking", {}).get("type") not in ("enabled", "adaptive"):
         return
     mode = "when thinking is enabled or in adaptive mode"
@@ -479,7 +497,8 @@ def check_thinking_sampling(body: Body, limits: Limits) -> Messages:
         yield f"`top_k` cannot be set {mode}. {DOCS}"
     if not 0.95 <= body.get("top_p", 1) <= 1:
         yield f"`top_p` must be greater than or equal to 0.95 {mode}. {DOCS}"
-    if body.get("tool_choice", {}).get("type") in ("any", "tool"):
+    forced = body.get("tool_choice", {}).get("type") in ("any", "tool")
+    if forced and body["thinking"]["type"] == "enabled":
         yield "Thinking may not be enabled when tool_choice forces tool use."
 
 

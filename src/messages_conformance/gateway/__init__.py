@@ -1,0 +1,46 @@
+"""The reference gateway: a faithful local `POST /v1/messages` server (mconf serve).
+
+A second, independent implementation of the contract (stdlib, starlette and uvicorn only):
+the suites run against it offline, and its named faults prove the suites catch what they
+claim to catch.
+
+API keys: `x-api-key: KEY` or `Authorization: Bearer KEY`. Without configured keys the
+gateway accepts the value of $MCONF_GATEWAY_API_KEY, or else the built-in `mconf-local-key`.
+
+Models: claude-opus-4-7, claude-sonnet-4-6, claude-haiku-4-5, claude-opus-4-6, plus any
+configured; any other model gets 404 `not_found_error` (`model: <id>`).
+
+Errors on demand (reserved model names, after request validation):
+
+    mconf-test-429           429 rate_limit_error, retry-after: 1
+    mconf-test-500           500 api_error
+    mconf-test-504           504 timeout_error
+    mconf-test-529           529 overloaded_error, retry-after: 1
+    mconf-test-stream-error  with stream:true: 200, message_start, a text block start and one
+                             delta, then `event: error` (overloaded_error) and the end;
+                             without stream: 529 overloaded_error
+
+The header `x-mconf-test-error: 429|500|504|529|stream` does the same for any model.
+
+The model is deterministic: "Repeat exactly: X" answers "X", anything else a short fixed
+reply; it honours max_tokens (whitespace tokens), stop_sequences, prefill, tools
+(tool_choice any/tool, or a prompt naming the tool), tool results and thinking.
+"""
+
+from __future__ import annotations
+
+from .app import create_app
+from .config import DEFAULT_API_KEY, DEFAULT_MODELS, GatewayConfig
+from .faults import FAULTS, UnknownFault
+from .server import RunningGateway, serve_in_thread
+
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_MODELS",
+    "FAULTS",
+    "GatewayConfig",
+    "RunningGateway",
+    "UnknownFault",
+    "create_app",
+    "serve_in_thread",
+]

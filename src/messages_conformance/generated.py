@@ -1,0 +1,71 @@
+"""Glue between Schemathesis cases and our checks: budget clamping and exchange conversion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .exchange import Exchange, Request, Response
+from .findings import Rule, Severity
+from .targets import Target
+
+CHECK_NAMES = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "negative_data_rejection",
+    "ignored_auth",
+    "missing_required_header",
+)
+RULES = tuple(
+    Rule(f"generated.{name}", Severity.ERROR, f"Schemathesis check {name} over a generated request")
+    for name in CHECK_NAMES
+)
+SECRET_HEADERS = ("x-api-key", "authorization", "cookie")
+
+
+def clamp_case(case: Any, target: Target) -> None:
+    """Keep positive cases within the target's budget: its model and a small max_tokens."""
+    mode = getattr(getattr(getattr(case, "meta", None), "generation", None), "mode", None)
+    body = case.body
+    if str(getattr(mode, "value", mode)) != "positive" or not isinstance(body, dict):
+        return
+    body["model"] = target.model
+    tokens = body.get("max_tokens")
+    if isinstance(tokens, int) and not isinstance(tokens, bool):
+        body["max_tokens"] = max(1, min(tokens, target.max_tokens))
+
+
+def exchange_from_requests(response: Any) -> Exchange:
+    """A Schemathesis response (with its requests.PreparedRequest) as an Exchange."""
+    prepared = response.request
+    body = prepared.body or b""
+    request = Request(
+        method=str(prepared.method),
+        url=str(prepared.url),
+        headers={k.lower(): _redact(k, v) for k, v in prepared.headers.items()},
+        body=body.encode() if isinstance(body, str) else bytes(body),
+    )
+    headers = {
+        k.lower(): ", ".join(v) if isinstance(v, list) else str(v)
+        for k, v in response.headers.items()
+    }
+    return Exchange(
+        Response(response.status_code, headers, response.content), request, name="generated"
+    )
+
+
+def _redact(name: str, value: str) -> str:
+    return "REDACTED" if name.lower() in SECRET_HEADERS else value
+
+
+_BY_NAME = {rule.id: rule for rule in RULES}
+
+
+def failure_finding(failure: Any) -> Any:
+    """A Schemathesis check failure as a `generated.<check>` finding."""
+    name = getattr(failure, "check_name", None) or type(failure).__name__
+    rule = _BY_NAME.get(f"generated.{name}") or Rule(f"generated.{name}", Severity.ERROR, name)
+    title = str(getattr(failure, "title", "") or failure)
+    return rule.finding(title, received=getattr(failure, "message", None))

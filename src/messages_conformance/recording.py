@@ -1,0 +1,358 @@
+"""vcrpy configuration: one cassette per test, redacted, matched on what a probe means.
+
+* ``replay`` answers from cassettes (vcrpy ``record_mode="none"``) and never touches the
+  network; ``record`` re-records every interaction of the test into a fresh cassette
+  (``"all"`` + ``drop_unused_requests``). ``live`` uses no VCR at all.
+* Secrets never reach a cassette: credential headers become a class marker
+  (``REDACTED:target`` / ``REDACTED:wrong`` / ``REDACTED:bearer-target``), other secret-looking
+  headers ``REDACTED:target``, and the given secret values are scrubbed from URIs and bodies.
+  vcrpy runs ``before_record_request`` on live requests before it matches them (see
+  ``Cassette._responses`` / ``can_play_response_for``) and again on every interaction it loads
+  (``Cassette._load`` calls ``append``), so the filters are idempotent and the ``credential``
+  matcher compares classes on both sides.
+* A request with no recording raises ``RecordingMissing`` with a one-line fix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import vcr  # type: ignore[import-untyped]
+import yaml
+from vcr.errors import CannotOverwriteExistingCassetteException  # type: ignore[import-untyped]
+from vcr.persisters.filesystem import CassetteNotFoundError  # type: ignore[import-untyped]
+from vcr.serialize import deserialize, serialize  # type: ignore[import-untyped]
+from vcr.stubs import VCRHTTPResponse  # type: ignore[import-untyped]
+from vcr.util import read_body  # type: ignore[import-untyped]
+
+from .transport import CREDENTIAL_HEADERS, REDACTED, credential_marker, secret_header
+
+__all__ = [
+    "MATCH_ON",
+    "RECORD_MODES",
+    "AtomicPersister",
+    "RecordingMissing",
+    "Redactor",
+    "YamlSerializer",
+    "credential_class",
+    "install_read1_shim",
+    "make_vcr",
+    "replay_miss",
+    "translate_replay_error",
+    "use_cassette",
+]
+
+RECORD_MODES: Final = {"replay": "none", "record": "all"}
+SERIALIZER: Final = "mconf-yaml"
+MATCH_ON: Final = (
+    "method",
+    "path",  # scheme, host and port left out: the local gateway binds a random port
+    "query",
+    "json_body",
+    "credential",
+    "anthropic_version",
+    "anthropic_beta",
+)
+
+
+class RecordingMissing(Exception):
+    """Replay met a request that no recording answers (one line, naming how to record it)."""
+
+
+# -- redaction ---------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else ""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+class Redactor:
+    """vcrpy filters hiding credentials and the given secret values; idempotent."""
+
+    def __init__(self, secrets: Sequence[str] = ()) -> None:
+        self.secrets = tuple(s for s in secrets if s)
+
+    def scrub(self, value: Any) -> Any:
+        """``value`` (str or bytes) with every secret replaced by ``REDACTED:target``."""
+        for secret in self.secrets:
+            if isinstance(value, str):
+                value = value.replace(secret, f"{REDACTED}target")
+            elif isinstance(value, (bytes, bytearray)):
+                value = bytes(value).replace(secret.encode(), f"{REDACTED}target".encode())
+        return value
+
+    def header(self, name: str, value: Any) -> Any:
+        text = _text(value)
+        if secret_header(name, text):
+            return credential_marker(name, text)
+        scrubbed = self.scrub(text)
+        return value if scrubbed == text else scrubbed
+
+    def request(self, request: Any) -> Any:
+        """``before_record_request``: vcrpy passes a deep copy, so editing in place is safe."""
+        for name, value in list(request.headers.items()):
+            request.headers[name] = self.header(name, value)
+        request.uri = self.scrub(request.uri)
+        body = read_body(request)
+        if body is not None and self.scrub(body) != body:
+            request.body = self.scrub(body)
+        return request
+
+    def response(self, response: dict[str, Any]) -> dict[str, Any]:
+        """``before_record_response``: vcrpy passes a deep copy."""
+        headers = response.get("headers") or {}
+        response["headers"] = {
+            name: [self.header(name, v) for v in values] for name, values in headers.items()
+        }
+        body = response.get("body")
+        if isinstance(body, dict) and "string" in body:
+            body["string"] = self.scrub(body["string"])
+        return response
+
+
+# -- matching ----------------------------------------------------------------------------------
+
+
+def credential_class(headers: Mapping[str, Any]) -> str:
+    """``none``, ``target``, ``wrong``, ``bearer-target``, … (``+``-joined when both are sent)."""
+    classes = [
+        credential_marker(name, _text(headers[name])).removeprefix(REDACTED)
+        for name in CREDENTIAL_HEADERS
+        if name in headers
+    ]
+    return "+".join(classes) or "none"
+
+
+def credential(r1: Any, r2: Any) -> None:
+    """No-key and wrong-key probes must never get the authenticated recording."""
+    one, two = credential_class(r1.headers), credential_class(r2.headers)
+    if one != two:
+        raise AssertionError(f"{one} != {two}")
+
+
+def _header(request: Any, name: str) -> str | None:
+    return _text(request.headers[name]) if name in request.headers else None
+
+
+def anthropic_version(r1: Any, r2: Any) -> None:
+    one, two = _header(r1, "anthropic-version"), _header(r2, "anthropic-version")
+    if one != two:
+        raise AssertionError(f"{one!r} != {two!r}")
+
+
+def _betas(request: Any) -> list[str] | None:
+    value = _header(request, "anthropic-beta")
+    return None if value is None else [b.strip() for b in value.split(",")]
+
+
+def anthropic_beta(r1: Any, r2: Any) -> None:
+    one, two = _betas(r1), _betas(r2)
+    if one != two:
+        raise AssertionError(f"{one!r} != {two!r}")
+
+
+def _canonical_body(request: Any) -> bytes:
+    body = read_body(request)
+    raw = body.encode() if isinstance(body, str) else bytes(body or b"")
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return raw
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode()
+
+
+def json_body(r1: Any, r2: Any) -> None:
+    """Bodies equal as JSON (key order and spacing ignored), else byte for byte."""
+    one, two = _canonical_body(r1), _canonical_body(r2)
+    if one != two:
+        raise AssertionError(f"bodies differ ({len(one)} vs {len(two)} canonical bytes)")
+
+
+MATCHERS: Final = {
+    "json_body": json_body,
+    "credential": credential,
+    "anthropic_version": anthropic_version,
+    "anthropic_beta": anthropic_beta,
+}
+
+
+# -- storage -----------------------------------------------------------------------------------
+
+_BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: type[Any] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """Safe loader (libyaml when available): cassettes hold plain data only."""
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc]
+    """Safe dumper (libyaml when available); multi-line strings (SSE bodies) as ``|`` blocks."""
+
+
+def _represent_str(dumper: Any, data: str) -> Any:
+    style = "|" if "\n" in data else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+class YamlSerializer:
+    """vcrpy serializer: safe YAML, unwrapped lines (a key is never split across lines)."""
+
+    @staticmethod
+    def deserialize(text: str) -> Any:
+        return yaml.load(text, Loader=_Loader)
+
+    @staticmethod
+    def serialize(data: Any) -> str:
+        text: str = yaml.dump(
+            data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=2**30
+        )
+        return text
+
+
+class AtomicPersister:
+    """vcrpy persister writing ``<cassette>.tmp-<pid>-<thread>`` then ``os.replace``: a run
+    killed mid-write leaves the previous cassette whole."""
+
+    @staticmethod
+    def load_cassette(cassette_path: str | Path, serializer: Any) -> Any:
+        path = Path(cassette_path)
+        if not path.is_file():
+            raise CassetteNotFoundError()
+        text = path.read_text(encoding="utf-8")
+        if not text.strip():
+            raise CassetteNotFoundError()
+        return deserialize(text, serializer)
+
+    @staticmethod
+    def save_cassette(cassette_path: str | Path, cassette_dict: Any, serializer: Any) -> None:
+        path = Path(cassette_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+        try:
+            with temporary.open("w", encoding="utf-8") as file:
+                file.write(serialize(cassette_dict, serializer))
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+
+# -- the VCR -----------------------------------------------------------------------------------
+
+
+def make_vcr(cassette_dir: Path, mode: str, *, secrets: Sequence[str] = ()) -> Any:
+    """A ``vcr.VCR`` for ``mode`` (replay or record) storing ``<cassette_dir>/<path>.yaml``."""
+    if mode not in RECORD_MODES:
+        known = ", ".join(RECORD_MODES)
+        raise ValueError(f"no cassettes in mode {mode!r}; cassette modes: {known}")
+    install_read1_shim()
+    redactor = Redactor(secrets)
+    config = vcr.VCR(
+        cassette_library_dir=str(cassette_dir),
+        path_transformer=vcr.VCR.ensure_suffix(".yaml"),
+        record_mode=RECORD_MODES[mode],
+        drop_unused_requests=mode == "record",  # a fresh cassette per test
+        match_on=MATCH_ON,
+        before_record_request=redactor.request,
+        before_record_response=redactor.response,
+        decode_compressed_response=True,
+        serializer=SERIALIZER,
+    )
+    config.register_serializer(SERIALIZER, YamlSerializer)
+    config.register_persister(AtomicPersister)
+    for name, matcher in MATCHERS.items():
+        config.register_matcher(name, matcher)
+    return config
+
+
+@contextlib.contextmanager
+def use_cassette(config: Any, path: str | Path, *, target: str) -> Iterator[Any]:
+    """``config.use_cassette(path)``, turning a replay miss raised inside into RecordingMissing.
+
+    Only exceptions raised inside the ``with`` body are seen: a pytest fixture never is
+    (pytest does not throw test failures into fixtures); use ``replay_miss`` in a hook there.
+    """
+    try:
+        with config.use_cassette(str(path)) as cassette:
+            yield cassette
+    except Exception as exc:
+        miss = replay_miss(exc)
+        if miss is None:
+            raise
+        raise translate_replay_error(miss, miss.cassette.path, target) from exc
+
+
+def replay_miss(exc: BaseException) -> Any:
+    """The vcrpy replay miss behind ``exc`` (itself, a cause or a context), or None."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, CannotOverwriteExistingCassetteException):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def translate_replay_error(exc: Any, cassette_path: str | Path, target: str) -> RecordingMissing:
+    """One line: what was sent, which cassette, what the closest recording differs in, the fix."""
+    request = exc.failed_request
+    query = f"?{request.parsed_uri.query}" if request and request.parsed_uri.query else ""
+    what = f"{request.method} {request.path}{query}" if request else "a request"
+    fix = f"record it with `mconf run --target {target} --mode record`"
+    return RecordingMissing(f"no recording for {what} in {_shown(cassette_path)}{_why(exc)}; {fix}")
+
+
+def _shown(path: str | Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    return str(path)
+
+
+def _why(exc: Any) -> str:
+    reason = getattr(exc, "reason", "")
+    if reason == "cassette_not_found":
+        return " (no cassette file)"
+    if reason == "already_played":
+        return " (its recording was already played back)"
+    if reason == "no_match" and exc.similar_requests:
+        failed = exc.similar_requests[0][2]
+        differs = ", ".join(f"{name}: {' '.join(str(msg).split())[:80]}" for name, msg in failed)
+        return f" (closest recording differs in {differs})"
+    return ""
+
+
+# -- Schemathesis compatibility ----------------------------------------------------------------
+
+_ORIGINAL_READ1: Final = VCRHTTPResponse.read1
+
+
+def _read1(self: Any, amt: int = -1, /, *, decode_content: bool | None = None) -> bytes:
+    # The stub holds the body already decoded (decode_compressed_response on replay; urllib3
+    # decoded it while recording), so decode_content has nothing left to do.
+    data: bytes = self._content.read1(amt)
+    if not data and hasattr(self, "release_conn"):
+        self.release_conn()  # as the stub's read() does at the end of the body
+    return data
+
+
+def install_read1_shim() -> None:
+    """Let vcrpy's stub response take ``read1(n, decode_content=True)``.
+
+    Schemathesis 4.32 reads event streams with ``response.raw.read1(64 KiB,
+    decode_content=True)`` (``schemathesis/transport/requests.py`` ``_iter_event_stream``);
+    under vcrpy ``raw`` is ``vcr.stubs.VCRHTTPResponse`` (recording too), whose ``read1``
+    passes the keyword to ``BytesIO.read1`` -> TypeError. Idempotent.
+    """
+    VCRHTTPResponse.read1 = _read1
