@@ -1,6 +1,6 @@
 """Throughput of the reference gateway against a bare starlette endpoint (loopback only).
 
-    python benchmarks/gateway.py [--clients 16] [--requests 1600]
+    python benchmarks/gateway.py [--clients 16] [--requests 800]
 
 Each server runs with uvicorn (log_level=warning, no access log) in its own subprocess; N
 concurrent httpx.AsyncClient clients send a fixed number of requests, non-streaming and
@@ -27,9 +27,14 @@ HEADERS = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
 BODY = {
     "model": "claude-sonnet-4-6",
     "max_tokens": 64,
-    "messages": [{"role": "user", "content": "Repeat exactly: the quick brown fox jumps over the lazy dog"}],
+    "messages": [
+        {"role": "user", "content": "Repeat exactly: the quick brown fox jumps over the lazy dog"}
+    ],
 }
 GOAL = 0.5
+# httpx writes request headers and body separately: without TCP_NODELAY, Nagle + delayed ACK
+# add ~40 ms to every request and both servers look equally slow
+NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
 
 def bare_app() -> object:
@@ -65,9 +70,11 @@ def serve(kind: str, port: int) -> None:
     import uvicorn
 
     from messages_conformance.gateway import GatewayConfig, create_app
+    from messages_conformance.gateway.server import bind
 
     app = create_app(GatewayConfig(api_keys=(KEY,))) if kind == "gateway" else bare_app()
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+    settings = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    uvicorn.Server(settings).run(sockets=[bind("127.0.0.1", port)])  # same socket setup for both
 
 
 def free_port() -> int:
@@ -95,7 +102,8 @@ def start(kind: str) -> tuple[subprocess.Popen[bytes], str]:
 
 async def client(url: str, count: int, streaming: bool) -> None:
     body = {**BODY, "stream": streaming}
-    async with httpx.AsyncClient(headers=HEADERS, timeout=30) as http:
+    transport = httpx.AsyncHTTPTransport(socket_options=NODELAY)
+    async with httpx.AsyncClient(headers=HEADERS, timeout=30, transport=transport) as http:
         for _ in range(count):
             response = await http.post(url, json=body)
             assert response.status_code == 200, response.text
@@ -135,7 +143,7 @@ def run(clients: int, requests: int) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=1600)
+    parser.add_argument("--requests", type=int, default=800)
     parser.add_argument("--serve", choices=("gateway", "bare"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

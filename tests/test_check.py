@@ -14,7 +14,7 @@ from messages_conformance.rules import all_rules
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "spec" / "examples"
 CORPUS = ROOT.parent / "shared" / "corpus" / "real"
-INVALID = sorted((EXAMPLES / "invalid" / "exchanges").glob("*.json"))
+INVALID = sorted(p for p in (EXAMPLES / "invalid" / "exchanges").iterdir() if p.suffix in (".json", ".sse"))
 VALID = sorted((EXAMPLES / "valid" / "exchanges").glob("*.json"))
 
 

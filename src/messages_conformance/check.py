@@ -47,6 +47,8 @@ class CheckResult:
 
 def body_kind(exchange: Exchange) -> str:
     body = exchange.response.body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if exchange.response.content_type == "text/event-stream" and body[:1] not in (b"{", b"["):
+        return "sse"
     if not body:
         return "empty"
     if body[:1] in (b"{", b"["):
@@ -65,6 +67,10 @@ def check_exchange(exchange: Exchange, spec: Spec | None = None) -> CheckResult:
     result.findings.extend(
         semantics.check_http(exchange.request, exchange.response, body_kind=result.body_kind)
     )
+    if isinstance(request_body, dict) and 200 <= exchange.response.status < 300:
+        # An answered request must have been a valid one: a gateway that accepts what the
+        # official API rejects (Extra inputs, ranges, ...) is caught here.
+        result.findings.extend(spec.validate("request", request_body, location_prefix="request:"))
     if result.body_kind == "sse":
         _check_stream(exchange, spec, result)
     elif result.body_kind == "json" or exchange.response.content_type == "application/json":

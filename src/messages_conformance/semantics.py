@@ -149,7 +149,7 @@ def _content_type(response: Response, body_kind: str) -> Iterator[Finding]:
     # §3: application/json for JSON bodies and errors, text/event-stream for streams.
     if body_kind not in ("json", "sse") or not response.headers:
         return  # nothing to label, or the recording kept no headers at all
-    received = response.content_type or None
+    received = response.headers.get("content-type")
     expected = _expected_content_type(response.status, body_kind, response.content_type)
     if expected is not None:
         yield CONTENT_TYPE.finding(

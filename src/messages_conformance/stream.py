@@ -14,8 +14,8 @@ composes both and parses each payload once::
     checker = StreamChecker()
     for index, event in enumerate(events):
         payload, found = parse_event(event, index)     # sse.* framing rules
+        found += checker.feed_payload(payload, index)   # stream.* rules (None is counted)
         if payload is not None:
-            found += checker.feed_payload(payload, index)   # stream.* rules
             ...schema findings for payload...
     found += checker.close(truncated=decoder.truncated, invalid_utf8=decoder.invalid_utf8)
     checker.message                                     # the accumulated Message
@@ -73,7 +73,7 @@ DELTA_CLOSED = Rule(
     "stream.block.delta-after-stop", E, "content_block_delta for a block already stopped."
 )
 UNCLOSED = Rule(
-    "stream.block.unclosed", E, "A block is still open at message_delta, message_stop or EOF."
+    "stream.block.unclosed", E, "A block is still open at message_delta or message_stop."
 )
 DELTA_TYPE = Rule("stream.delta.type-mismatch", E, "The delta type does not fit the block type.")
 DELTA_COMPLETE = Rule(

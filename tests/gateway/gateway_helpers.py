@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-
 
 KEY = "test-key"
 HEADERS = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}

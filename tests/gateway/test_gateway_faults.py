@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -179,7 +180,11 @@ def test_unknown_model_400(faulty: Post) -> None:
 @fault("empty-tool-input")
 def test_empty_tool_input(faulty: Post) -> None:
     assert faulty(FORCED).json()["content"][0]["input"] == {}
-    partials = [d["delta"]["partial_json"] for n, d in streamed(faulty, FORCED) if n == "content_block_delta"]
+    partials = [
+        d["delta"]["partial_json"]
+        for n, d in streamed(faulty, FORCED)
+        if n == "content_block_delta"
+    ]
     assert "".join(partials) == "{}"
 
 
@@ -219,7 +224,9 @@ def test_missing_version_ok(faulty: Post) -> None:
 def test_interleaved_blocks(faulty: Post) -> None:
     events = streamed(faulty, TWO_BLOCKS)
     starts = [i for i, (n, d) in enumerate(events) if n == "content_block_start"]
-    stop_0 = next(i for i, (n, d) in enumerate(events) if n == "content_block_stop" and d["index"] == 0)
+    stop_0 = next(
+        i for i, (n, d) in enumerate(events) if n == "content_block_stop" and d["index"] == 0
+    )
     assert starts[1] < stop_0
 
 
@@ -242,7 +249,7 @@ def test_tool_choice_ignored(faulty: Post) -> None:
 
 
 def test_every_fault_has_a_test() -> None:
-    source = open(__file__, encoding="utf-8").read()
+    source = Path(__file__).read_text(encoding="utf-8")
     untested = [name for name in FAULTS if f'@fault("{name}")' not in source]
     assert not untested
 

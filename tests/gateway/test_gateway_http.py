@@ -44,7 +44,9 @@ def test_success_headers(post: Post) -> None:
     assert re.fullmatch(r"req_[0-9A-Za-z]{24}", response.headers["request-id"])
     for name in RATE_LIMIT_HEADERS:
         assert response.headers[name]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", response.headers["anthropic-ratelimit-requests-reset"])
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", response.headers["anthropic-ratelimit-requests-reset"]
+    )
     assert "retry-after" not in response.headers
 
 
@@ -106,14 +108,17 @@ def test_bad_version_policy_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "betas", ["", "prompt-caching-2024-07-31", "context-1m-2025-08-07, interleaved-thinking-2025-05-14"]
+    "betas",
+    ["", "prompt-caching-2024-07-31", "context-1m-2025-08-07, interleaved-thinking-2025-05-14"],
 )
 def test_known_betas_are_accepted(post: Post, betas: str) -> None:
     assert post(body(), headers(anthropic_beta=betas)).status_code == 200
 
 
 def test_unknown_beta_is_rejected(post: Post) -> None:
-    response = post(body(), headers(anthropic_beta="prompt-caching-2024-07-31,warp-drive-2030-01-01"))
+    response = post(
+        body(), headers(anthropic_beta="prompt-caching-2024-07-31,warp-drive-2030-01-01")
+    )
     message = "Unsupported beta header: warp-drive-2030-01-01"
     assert_error(response, 400, "invalid_request_error", message)
 
@@ -165,10 +170,14 @@ def test_stream_error_trigger(post: Post) -> None:
         assert response.status_code == 200
         events = sse_events(response.text)
         assert [name for name, _ in events] == [
-            "message_start", "content_block_start", "content_block_delta", "error"
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "error",
         ]
         assert events[-1][1] == {
-            "type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}
+            "type": "error",
+            "error": {"type": "overloaded_error", "message": "Overloaded"},
         }
 
 
@@ -191,7 +200,9 @@ def test_stream_framing_and_order(post: Post) -> None:
     assert all(name == data["type"] for name, data in events)
     assert re.search(r"\A(event: [a-z_]+\ndata: \{.*\}\n\n)+\Z", response.text)
     start = events[0][1]["message"]
-    assert start["content"] == [] and start["stop_reason"] is None and start["stop_sequence"] is None
+    assert (
+        start["content"] == [] and start["stop_reason"] is None and start["stop_sequence"] is None
+    )
     assert start["usage"]["output_tokens"] == 1 and start["usage"]["input_tokens"] == 7
     deltas = [d["delta"]["text"] for n, d in events if n == "content_block_delta"]
     assert len(deltas) > 1 and "".join(deltas) == "one two three four five"
@@ -220,7 +231,11 @@ def test_tool_use_stream_concatenates_to_the_input(post: Post) -> None:
     assert re.fullmatch(r"toolu_[0-9A-Za-z]{24}", block["id"])
     partials = [d["delta"]["partial_json"] for n, d in events if n == "content_block_delta"]
     assert partials[0] == "" and len(partials) > 2
-    assert json.loads("".join(partials)) == message["content"][0]["input"] == {"city": "Paris", "unit": "celsius"}
+    assert (
+        json.loads("".join(partials))
+        == message["content"][0]["input"]
+        == {"city": "Paris", "unit": "celsius"}
+    )
     assert events[-2][1]["delta"]["stop_reason"] == "tool_use"
 
 
@@ -238,7 +253,9 @@ def test_events_are_flushed_one_by_one() -> None:
     with serve_in_thread(config) as running, httpx.Client() as client:
         began = time.monotonic()
         request = body("Repeat exactly: one two three four five six", stream=True)
-        with client.stream("POST", f"{running.base_url}/v1/messages", json=request, headers=HEADERS) as response:
+        with client.stream(
+            "POST", f"{running.base_url}/v1/messages", json=request, headers=HEADERS
+        ) as response:
             lines = response.iter_lines()
             first = next(lines)
             first_at = time.monotonic() - began

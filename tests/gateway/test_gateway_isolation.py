@@ -34,8 +34,14 @@ def test_gateway_imports_only_stdlib_starlette_uvicorn() -> None:
 
 def test_public_api() -> None:
     assert set(gateway.__all__) == {
-        "DEFAULT_API_KEY", "DEFAULT_MODELS", "FAULTS", "GatewayConfig", "RunningGateway",
-        "UnknownFault", "create_app", "serve_in_thread",
+        "DEFAULT_API_KEY",
+        "DEFAULT_MODELS",
+        "FAULTS",
+        "GatewayConfig",
+        "RunningGateway",
+        "UnknownFault",
+        "create_app",
+        "serve_in_thread",
     }
     for name in gateway.__all__:
         assert hasattr(gateway, name)

@@ -124,7 +124,9 @@ def test_tool_result_is_answered_with_text() -> None:
     assert message["stop_reason"] == "end_turn"
 
 
-@pytest.mark.parametrize("thinking", [{"type": "enabled", "budget_tokens": 1024}, {"type": "adaptive"}])
+@pytest.mark.parametrize(
+    "thinking", [{"type": "enabled", "budget_tokens": 1024}, {"type": "adaptive"}]
+)
 def test_thinking_comes_first_with_a_signature(thinking: dict[str, Any]) -> None:
     message = run(body("Repeat exactly: ok", max_tokens=2000, thinking=thinking))
     first, second = message["content"]
@@ -139,7 +141,10 @@ def test_omitted_thinking_keeps_only_the_signature() -> None:
 
 def test_images_and_documents_are_acknowledged() -> None:
     image = {"type": "image", "source": {"type": "url", "url": "https://example.com/a.png"}}
-    document = {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "hi"}}
+    document = {
+        "type": "document",
+        "source": {"type": "text", "media_type": "text/plain", "data": "hi"},
+    }
     payload = body([image, document, {"type": "text", "text": "Describe"}])
     assert texts(run(payload)).startswith("I see an image. I see a document.")
 
@@ -170,7 +175,10 @@ SCHEMAS = [
     ({"const": 7}, 7),
     ({"type": ["null", "integer"]}, 0),
     ({"type": "array", "items": {"type": "integer"}, "minItems": 2}, [0, 0]),
-    ({"type": "object", "properties": {"x": {"type": "string"}}, "required": ["x"]}, {"x": "example"}),
+    (
+        {"type": "object", "properties": {"x": {"type": "string"}}, "required": ["x"]},
+        {"x": "example"},
+    ),
 ]
 
 
@@ -182,8 +190,16 @@ def test_minimal_values(schema: dict[str, Any], value: Any) -> None:
 def test_tool_input_reads_typed_values_from_the_prompt() -> None:
     schema = {
         "type": "object",
-        "properties": {"n": {"type": "integer"}, "flag": {"type": "boolean"}, "name": {"type": "string"}},
+        "properties": {
+            "n": {"type": "integer"},
+            "flag": {"type": "boolean"},
+            "name": {"type": "string"},
+        },
         "required": ["n", "flag", "name"],
     }
-    assert tool_input(schema, "n: 42, flag=true name='Ada'") == {"n": 42, "flag": True, "name": "Ada"}
+    assert tool_input(schema, "n: 42, flag=true name='Ada'") == {
+        "n": 42,
+        "flag": True,
+        "name": "Ada",
+    }
     assert tool_input(schema, "n: many") == {"n": 0, "flag": False, "name": "example"}

@@ -28,7 +28,9 @@ def user(text: str) -> list[dict[str, Any]]:
 
 def test_create(client: Any) -> None:
     message = client.messages.create(
-        model=MODEL, max_tokens=50, messages=user("Repeat exactly: hello there"),
+        model=MODEL,
+        max_tokens=50,
+        messages=user("Repeat exactly: hello there"),
         extra_body={"temperature": 0.0},
     )
     assert message.content[0].text == "hello there"
@@ -42,7 +44,9 @@ def test_create_with_max_tokens_and_stop_sequences(client: Any) -> None:
     text = "Repeat exactly: a b c d e"
     short = client.messages.create(model=MODEL, max_tokens=2, messages=user(text))
     assert (short.content[0].text, short.stop_reason) == ("a b", "max_tokens")
-    stopped = client.messages.create(model=MODEL, max_tokens=50, messages=user(text), stop_sequences=["d"])
+    stopped = client.messages.create(
+        model=MODEL, max_tokens=50, messages=user(text), stop_sequences=["d"]
+    )
     assert (stopped.stop_reason, stopped.stop_sequence) == ("stop_sequence", "d")
 
 
@@ -69,9 +73,12 @@ def test_tool_use_round_trip(client: Any, streaming: bool) -> None:
     assert tool_use.input == {"city": "Paris", "unit": "celsius"}
     messages += [
         {"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
-        {"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": tool_use.id, "content": "18C and sunny"}
-        ]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": tool_use.id, "content": "18C and sunny"}
+            ],
+        },
     ]
     second = _create(client, streaming, messages=messages, **kwargs)
     assert second.stop_reason == "end_turn"
@@ -90,7 +97,10 @@ def test_thinking(client: Any, streaming: bool) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # thinking.type=enabled may be deprecated in the SDK
         message = _create(
-            client, streaming, model=MODEL, max_tokens=4096,
+            client,
+            streaming,
+            model=MODEL,
+            max_tokens=4096,
             thinking={"type": "enabled", "budget_tokens": 2048},
             messages=user("Repeat exactly: done"),
         )
@@ -109,7 +119,9 @@ ERRORS = [
 
 
 @pytest.mark.parametrize(("changes", "exception", "status"), ERRORS, ids=[e[1] for e in ERRORS])
-def test_errors_map_to_sdk_exceptions(client: Any, changes: dict[str, Any], exception: str, status: int) -> None:
+def test_errors_map_to_sdk_exceptions(
+    client: Any, changes: dict[str, Any], exception: str, status: int
+) -> None:
     kwargs = {"model": MODEL, "max_tokens": 10, "messages": user("Hi"), **changes}
     with pytest.raises(getattr(anthropic, exception)) as raised:
         client.messages.create(**kwargs)
@@ -124,13 +136,17 @@ def test_overloaded_carries_its_error_type(client: Any) -> None:
 
 
 def test_bad_key_is_authentication_error(gateway: RunningGateway) -> None:
-    with anthropic.Anthropic(api_key="wrong", base_url=gateway.base_url, max_retries=0) as sdk:
-        with pytest.raises(anthropic.AuthenticationError):
-            sdk.messages.create(model=MODEL, max_tokens=10, messages=user("Hi"))
+    sdk = anthropic.Anthropic(api_key="wrong", base_url=gateway.base_url, max_retries=0)
+    with sdk, pytest.raises(anthropic.AuthenticationError):
+        sdk.messages.create(model=MODEL, max_tokens=10, messages=user("Hi"))
 
 
 def test_stream_error_event_raises(client: Any) -> None:
-    with pytest.raises(anthropic.APIStatusError, match="Overloaded"):
-        with client.messages.stream(model="mconf-test-stream-error", max_tokens=10, messages=user("Hi")) as stream:
-            for _ in stream:
-                pass
+    with (
+        pytest.raises(anthropic.APIStatusError, match="Overloaded"),
+        client.messages.stream(
+            model="mconf-test-stream-error", max_tokens=10, messages=user("Hi")
+        ) as stream,
+    ):
+        for _ in stream:
+            pass

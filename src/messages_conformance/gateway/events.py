@@ -1,4 +1,4 @@
-"""A Message told as its stream of events (facts §6.2–§6.5).
+"""A Message told as its stream of events (facts §6.2 to §6.5).
 
 `message_start` → `ping` → per block `content_block_start` / deltas / `content_block_stop`
 → `message_delta` → `message_stop`. An event is its SSE name and its JSON data.

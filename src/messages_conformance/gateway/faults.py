@@ -128,7 +128,7 @@ def _out_of_order(events: list[Event]) -> list[Event]:
         return events
     moved = events[deltas[0]]
     rest = events[: deltas[0]] + events[deltas[0] + 1 :]
-    return rest[: starts[0]] + [moved] + rest[starts[0] :]
+    return [*rest[: starts[0]], moved, *rest[starts[0] :]]
 
 
 def _text_delta_in_tool_use(events: list[Event]) -> list[Event]:
@@ -191,7 +191,7 @@ def _interleaved(events: list[Event]) -> list[Event]:
         return events
     second = events[starts[1]]
     rest = events[: starts[1]] + events[starts[1] + 1 :]
-    return rest[: starts[0] + 1] + [second] + rest[starts[0] + 1 :]
+    return [*rest[: starts[0] + 1], second, *rest[starts[0] + 1 :]]
 
 
 def _wrong_block_index(events: list[Event]) -> list[Event]:

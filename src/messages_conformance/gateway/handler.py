@@ -8,7 +8,7 @@ deterministic model → JSON Message or SSE stream. Faults hook in at each step.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +69,7 @@ class Handler:
     def _admit(self, headers: Mapping[str, str], raw: bytes) -> dict[str, Any] | ApiError:
         """The parsed body, or the first error no fault waives."""
         betas = wire.betas(headers)
-        checks = (
+        checks: tuple[Callable[[], ApiError | None], ...] = (
             lambda: TOO_LARGE if len(raw) > self.config.max_body_bytes else None,
             lambda: wire.check_auth(headers, self.keys),
             lambda: wire.check_version(headers, self.config.version_policy),

@@ -85,8 +85,7 @@ def _plan(body: Mapping[str, Any], prompt: Prompt, seed: bytes) -> list[Block]:
         return [*blocks, _text(continuation(answer(prompt), prompt.prefill))]
     if not forced:
         blocks.append(_text(f"I'll use the {tool['name']} tool."))
-    schema = tool.get("input_schema") if isinstance(tool.get("input_schema"), dict) else {}
-    inputs = tool_input(schema, prompt.last_user_text)
+    inputs = tool_input(_mapping(tool.get("input_schema")), prompt.last_user_text)
     return [*blocks, _tool_use(tool["name"], inputs, seed, len(blocks))]
 
 
@@ -136,7 +135,7 @@ def _tool_use(name: str, inputs: dict[str, Any], seed: bytes, index: int) -> Blo
 
 def chosen_tool(body: Mapping[str, Any], prompt: Prompt) -> tuple[Block | None, bool]:
     """The custom tool to call and whether tool_choice forced it (facts §4.8)."""
-    choice = body.get("tool_choice") if isinstance(body.get("tool_choice"), dict) else {}
+    choice = _mapping(body.get("tool_choice"))
     kind = choice.get("type", "auto")
     tools = _custom_tools(body)
     if kind == "none" or not tools:
@@ -149,11 +148,15 @@ def chosen_tool(body: Mapping[str, Any], prompt: Prompt) -> tuple[Block | None, 
     return (None if prompt.tool_results else named), False
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _custom_tools(body: Mapping[str, Any]) -> list[Block]:
-    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    tools = body.get("tools")
     return [
         t
-        for t in tools
+        for t in (tools if isinstance(tools, list) else [])
         if isinstance(t, dict)
         and t.get("type") in (None, "custom")
         and isinstance(t.get("name"), str)

@@ -18,7 +18,9 @@ READY_TIMEOUT_S = 10.0
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket; port 0 picks a free one. Raises OSError when the port is taken."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that say so; without it
+    # the response's header and body writes meet Nagle + delayed ACK (40 ms per request)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -85,7 +85,7 @@ def _padded(schema: Schema) -> str:
 
 
 def _number(schema: Schema) -> int | float:
-    low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
+    low: int | float = schema.get("minimum", schema.get("exclusiveMinimum", 0))
     value = max(low, 0) if "maximum" not in schema else min(max(low, 0), schema["maximum"])
     return value + 1 if "exclusiveMinimum" in schema and value <= low else value
 

@@ -190,8 +190,8 @@ def _tagged(value: Any, path: str, table: Mapping[str, frozenset[str]]) -> Messa
     if not isinstance(value, dict):
         yield f"{path}: Input should be a valid dictionary"
         return
-    tag = value.get("type")
-    if tag not in table:
+    tag = str(value.get("type"))
+    if "type" not in value or tag not in table:
         yield (
             f"{path}: Input tag '{tag}' found using 'type' does not match any of the "
             f"expected tags: {_tags(table)}"
@@ -298,7 +298,7 @@ def _role(message: Any) -> Any:
 
 
 def _is_empty(content: Any) -> bool:
-    return content == "" or content == []
+    return content in ("", [])
 
 
 def _message(message: Any, path: str, limits: Limits) -> Messages:
@@ -351,10 +351,9 @@ def _source_block(block: Body, path: str, limits: Limits) -> Messages:
     tags = SOURCE_TAGS[block["type"]] + ("file",)  # GA in the 2026-08 SDKs; real traffic
     source = block["source"]
     yield from _tagged(source, f"{path}.source", {tag: SOURCE_KEYS[tag] for tag in tags})
-    media_type = source.get("media_type") if isinstance(source, dict) else None
-    if block["type"] == "image" and source.get("type") == "base64":
-        if media_type not in IMAGE_MEDIA_TYPES:
-            yield f"{path}.source.base64.media_type: Input should be {_tags(IMAGE_MEDIA_TYPES)}"
+    base64_image = block["type"] == "image" and source.get("type") == "base64"
+    if base64_image and source.get("media_type") not in IMAGE_MEDIA_TYPES:
+        yield f"{path}.source.base64.media_type: Input should be {_tags(IMAGE_MEDIA_TYPES)}"
 
 
 def _tool_use_block(block: Body, path: str, limits: Limits) -> Messages:
@@ -483,7 +482,7 @@ def check_thinking(body: Body, limits: Limits) -> Messages:
 
 
 def check_thinking_sampling(body: Body, limits: Limits) -> Messages:
-    """facts §8: thinking forbids temperature≠1, top_k, top_p outside 0.95–1, forced tools.
+    """facts §8: thinking forbids temperature≠1, top_k, top_p outside 0.95-1, forced tools.
 
     Forced tool use is rejected for `enabled` only: real traffic (corpus 040, 055, 056)
     shows adaptive thinking accepted with tool_choice any.
