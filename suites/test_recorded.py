@@ -11,12 +11,13 @@ import pytest
 
 from messages_conformance.cassette import load_exchanges
 from messages_conformance.harness import Harness
+from messages_conformance.plugin import target_of
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "cassette_file" not in metafunc.fixturenames:
         return
-    root = Path(metafunc.config.getoption("cassette_dir"))
+    root = Path(metafunc.config.getoption("cassette_dir")) / target_of(metafunc.config).name
     files = sorted(root.rglob("*.yaml"))
     ids = [str(f.relative_to(root)) for f in files]
     if not files:

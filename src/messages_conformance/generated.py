@@ -69,3 +69,20 @@ def failure_finding(failure: Any) -> Any:
     rule = _BY_NAME.get(f"generated.{name}") or Rule(f"generated.{name}", Severity.ERROR, name)
     title = str(getattr(failure, "title", "") or failure)
     return rule.finding(title, received=getattr(failure, "message", None))
+
+
+def pin_generation() -> None:
+    """Make generated cases depend on the seed only, so a replay run meets its recordings.
+
+    Hypothesis mixes string and number constants harvested from the *local* modules loaded so
+    far into its draws; which modules are loaded differs between live, record and replay runs
+    (replay never imports the embedded gateway), and so would the cases. Freezing that pool to
+    an empty one (at the first call) keeps generation a function of the seed.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # a Hypothesis without local constants: nothing to pin
+        return
+    frozen = providers._local_constants
+    if hasattr(providers, "_get_local_constants"):
+        providers._get_local_constants = lambda: frozen

@@ -6,6 +6,7 @@ Registered through the `pytest11` entry point; inert unless a test asks for its 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ MODES = ("live", "record", "replay")
 REPLAY_BASE_URL = "http://127.0.0.1:9"  # never contacted: replay answers from cassettes
 CASEBOOK = pytest.StashKey[Casebook]()
 HARNESS = pytest.StashKey[Harness]()
+UNTESTABLE = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,13 +58,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         for mark in item.iter_markers("mconf_feature"):
             if features is None:
-                features = _target(config).features
+                features = target_of(config).features
             if mark.args[0] not in features:
                 reason = f"target profile does not list feature {mark.args[0]!r}"
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
-def _target(config: pytest.Config) -> targets.Target:
+def target_of(config: pytest.Config) -> targets.Target:
     return targets.resolve(
         config.getoption("target"),
         base_url=config.getoption("base_url"),
@@ -82,7 +84,7 @@ def mconf_spec() -> Spec:
 def mconf_target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
     """The target under test; an embedded gateway is started here when live or recording."""
     config = request.config
-    target = _target(config)
+    target = target_of(config)
     if config.getoption("mode") == "replay":
         yield target.with_base_url(REPLAY_BASE_URL) if target.embedded else target
         return
@@ -116,8 +118,13 @@ def mconf_transport(request: pytest.FixtureRequest, mconf_target: targets.Target
         default_headers={"anthropic-version": "2023-06-01", "content-type": "application/json"},
         timeouts=Timeouts(connect=5.0, read=config.getoption("timeout_s")),
         budget=Budget(config.getoption("max_requests"), config.getoption("max_output_tokens")),
-        min_interval_s=1.0 / rate if rate else 0.0,
+        min_interval_s=1.0 / rate if rate and not replay else 0.0,
+        sleep=_no_sleep if replay else time.sleep,  # replay never waits on retry-after
     )
+
+
+def _no_sleep(seconds: float) -> None:
+    """Replay answers instantly: recorded retry-after waits are skipped."""
 
 
 @pytest.fixture
@@ -162,14 +169,21 @@ def mconf(
 @pytest.fixture
 def mconf_data(request: pytest.FixtureRequest, mconf_spec: Spec) -> Harness:
     """A harness that checks recorded exchanges without sending anything."""
-    harness = Harness(_target(request.config), None, mconf_spec, mode="replay")
+    harness = Harness(target_of(request.config), None, mconf_spec, mode="replay")
     request.node.stash[HARNESS] = harness
     return harness
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    result = yield
+    try:
+        result = yield
+    except Exception as exc:
+        untestable = _untestable(item, exc)
+        if untestable is None:
+            raise
+        item.stash[UNTESTABLE] = str(untestable)
+        raise untestable from None
     harness = item.stash.get(HARNESS, None)
     if harness is not None:
         waivers = harness.target.waivers
@@ -180,12 +194,30 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     return result
 
 
+def _untestable(item: pytest.Item, exc: Exception) -> Exception | None:
+    """The target could not be tested (unreachable, budget spent, no recording): not a verdict."""
+    from .recording import RecordingMissing, replay_miss, translate_replay_error
+    from .transport import TargetError
+
+    if isinstance(exc, TargetError | RecordingMissing):
+        return exc
+    miss = replay_miss(exc)
+    if miss is None:
+        return None
+    harness = item.stash.get(HARNESS, None)
+    target = harness.target.name if harness else "local"
+    return translate_replay_error(miss, getattr(miss.cassette, '_path', '?'), target)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
     report = yield
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         harness = item.stash.get(HARNESS, None)
-        report.user_properties.append(("mconf", case_record(item, report, harness)))
+        record = case_record(item, report, harness)
+        if item.stash.get(UNTESTABLE, None):
+            record.update(outcome="error", failure=item.stash[UNTESTABLE])
+        report.user_properties.append(("mconf", record))
     return report
 
 
@@ -208,7 +240,7 @@ class Collector:
             return
         self.casebook.write(
             out,
-            target=_target(self.config),
+            target=target_of(self.config),
             mode=self.config.getoption("mode"),
             faults=self.config.getoption("fault"),
         )
