@@ -69,8 +69,8 @@ def test_generated(case: Any, mconf: Harness) -> None:
     headers = {"anthropic-version": "2023-06-01", **mconf.auth_headers()}
     response = case.call(headers=headers, timeout=30)
     mconf.check(exchange_from_requests(response))
-    try:
-        case.validate_response(response, checks=CHECKS, headers=headers)
-    except FailureGroup as group:
-        for failure in group.exceptions:
-            mconf.findings.append(failure_finding(failure))
+    for check in CHECKS:  # one at a time, so each failure is named after its check
+        try:
+            case.validate_response(response, checks=[check], headers=headers)
+        except FailureGroup as group:
+            mconf.findings.extend(failure_finding(check.__name__, f) for f in group.exceptions)

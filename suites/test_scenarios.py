@@ -56,7 +56,7 @@ def test_plain_text(mconf: Harness, stream: bool) -> None:
 
 def test_repeat_exactly(mconf: Harness, stream: bool) -> None:
     """Asked to repeat a phrase exactly, the answer contains the phrase."""
-    result = ask(mconf, stream, "Repeat exactly, with nothing else: purple elephant")
+    result = ask(mconf, stream, "Repeat exactly: purple elephant")
     ok = "purple elephant" in result.text.lower()
     mconf.expect("behaviour.echo", ok, "phrase not repeated", expected="purple elephant", received=result.text)
 
@@ -96,7 +96,7 @@ def test_stop_sequence(mconf: Harness, stream: bool) -> None:
     result = ask(
         mconf,
         stream,
-        "Repeat exactly, with nothing else: one two three STOP four five",
+        "Repeat exactly: one two three STOP four five",
         stop_sequences=["STOP"],
     )
     mconf.expect(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .exchange import Exchange, Request, Response
-from .findings import Rule, Severity
+from .findings import Finding, Rule, Severity
 from .targets import Target
 
 CHECK_NAMES = (
@@ -63,10 +63,9 @@ def _redact(name: str, value: str) -> str:
 _BY_NAME = {rule.id: rule for rule in RULES}
 
 
-def failure_finding(failure: Any) -> Any:
+def failure_finding(check: str, failure: Any) -> Finding:
     """A Schemathesis check failure as a `generated.<check>` finding."""
-    name = getattr(failure, "check_name", None) or type(failure).__name__
-    rule = _BY_NAME.get(f"generated.{name}") or Rule(f"generated.{name}", Severity.ERROR, name)
+    rule = _BY_NAME.get(f"generated.{check}") or Rule(f"generated.{check}", Severity.ERROR, check)
     title = str(getattr(failure, "title", "") or failure)
     return rule.finding(title, received=getattr(failure, "message", None))
 
