@@ -112,7 +112,7 @@ def _check_stream(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
         payload, found = checker.feed(event, index)
         result.findings.extend(found)
         result.events.append((event.event, payload))
-        if isinstance(payload, dict):
+        if isinstance(payload, dict) and not spec.is_valid("event", payload):
             result.findings.extend(
                 spec.validate("event", payload, location_prefix=f"events[{index}]")
             )

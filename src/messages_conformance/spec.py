@@ -109,6 +109,11 @@ class Spec:
             raise KeyError(f"unknown schema {name!r}; known: {', '.join(sorted(self.schemas))}")
         return self.schemas[key]
 
+    def is_valid(self, kind: str, instance: Any) -> bool:
+        """The fast path (no findings built): True when ``validate`` would yield nothing."""
+        validator = self._validator_for(kind, instance)
+        return validator is None or validator.is_valid(instance)
+
     def validate(self, kind: str, instance: Any, *, location_prefix: str = "") -> Iterator[Finding]:
         """Findings for ``instance`` against the schema of ``kind`` (request/message/error/event).
 

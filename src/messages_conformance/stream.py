@@ -206,10 +206,13 @@ def _name_findings(name: str | None, kind: Any, where: str) -> list[Finding]:
     ]
 
 
+_FOLD_AT = 4096
+
+
 class _Block:
     """Bookkeeping for one content block: its start body and the deltas seen so far."""
 
-    __slots__ = ("body", "index", "open", "parts", "position", "type")
+    __slots__ = ("body", "folded", "index", "open", "parts", "position", "type")
 
     def __init__(self, body: dict[str, Any], index: int, position: int) -> None:
         self.body = body
@@ -218,14 +221,34 @@ class _Block:
         self.position = position
         self.open = True
         self.parts: list[str] = []  # text / thinking / partial_json fragments, in order
+        self.folded: list[str] = []  # runs of _FOLD_AT fragments joined into one string
+
+    def append(self, fragment: str) -> None:
+        """Keep a fragment; fold runs of them so a long stream costs its text, not one string
+        object per delta (a 200 MB stream stays well under 100 MB of memory)."""
+        parts = self.parts
+        parts.append(fragment)
+        if len(parts) >= _FOLD_AT:
+            self.folded.append("".join(parts))
+            self.parts = []
+
+    def joined(self) -> str:
+        """Every fragment so far, in order."""
+        return "".join(self.folded) + "".join(self.parts)
+
+    def take(self) -> str:
+        """Every fragment so far, then forget them."""
+        text = self.joined()
+        self.parts, self.folded = [], []
+        return text
 
     def render(self) -> dict[str, Any]:
         """The block as accumulated so far (tool input is parsed at stop, not here)."""
         field = _joined_field(self.type)
-        if field is None or not self.parts:
+        if field is None or not (self.parts or self.folded):
             return dict(self.body)
         start = self.body.get(field)
-        return {**self.body, field: (start if isinstance(start, str) else "") + "".join(self.parts)}
+        return {**self.body, field: (start if isinstance(start, str) else "") + self.joined()}
 
 
 def _joined_field(block_type: Any) -> str | None:
@@ -505,8 +528,7 @@ class StreamChecker:
         # empty concatenation keeps the start's input (SDKs skip parsing it).
         if block.type not in DELTA_TARGETS["input_json_delta"]:
             return []
-        text = "".join(block.parts)
-        block.parts = []
+        text = block.take()
         if not text:  # no fragments, or only "" (corpus 125: advisor with no input)
             return []
         value = _json_or_none(text)
@@ -688,7 +710,7 @@ def _accumulate(block: _Block, kind: str, delta: dict[str, Any]) -> None:
     if field is not None:
         value = delta.get(field)
         if isinstance(value, str):
-            block.parts.append(value)
+            block.append(value)
     elif kind == "signature_delta":
         block.body["signature"] = delta.get("signature")
     elif kind == "citations_delta":
