@@ -1,0 +1,5 @@
+"""`python -m messages_conformance` is `mconf`."""
+
+from .cli import main
+
+main()
