@@ -13,7 +13,8 @@ PACKAGE = Path(messages_conformance.__file__).resolve().parent
 CORE = {"findings", "exchange", "spec", "sse", "stream", "semantics", "check", "rules"}
 EDGES_AND_ADAPTERS = {
     "cassette", "transport", "recording", "targets", "report", "diff", "matrix", "plugin", "cli",
-    "runner", "harness", "casebook", "gateway", "generated",
+    "runner", "harness", "casebook", "gateway", "generated", "parity", "schemathesis_hooks",
+    "drift", "specdiff", "progress",
 }
 
 

@@ -33,6 +33,8 @@ def clamp_case(case: Any, target: Target) -> None:
         return
     body["model"] = target.model
     tokens = body.get("max_tokens")
+    if isinstance(tokens, float) and tokens.is_integer():
+        tokens = int(tokens)  # hypothesis-jsonschema may draw `integer` as 53.0
     if isinstance(tokens, int) and not isinstance(tokens, bool):
         body["max_tokens"] = max(1, min(tokens, target.max_tokens))
 
@@ -85,3 +87,25 @@ def pin_generation() -> None:
     frozen = providers._local_constants
     if hasattr(providers, "_get_local_constants"):
         providers._get_local_constants = lambda: frozen
+
+
+def conformance_check(ctx: Any, response: Any, case: Any) -> None:
+    """Our checks (schemas, stream grammar, semantics) as one Schemathesis check.
+
+    Registered by `register_check()`; `SCHEMATHESIS_HOOKS=messages_conformance.schemathesis_hooks`
+    makes it available to the Schemathesis CLI too.
+    """
+    from .check import check_exchange
+
+    errors = [f for f in check_exchange(exchange_from_requests(response)).findings if f.severity is Severity.ERROR]
+    if errors:
+        shown = "\n".join(str(f) for f in errors[:10])
+        more = f"\n… and {len(errors) - 10} more" if len(errors) > 10 else ""
+        raise AssertionError(f"{len(errors)} conformance error(s):\n{shown}{more}")
+
+
+def register_check() -> Any:
+    """Register `conformance_check` with Schemathesis (idempotent); returns the check."""
+    import schemathesis
+
+    return schemathesis.check(conformance_check)
