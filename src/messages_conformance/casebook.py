@@ -52,9 +52,16 @@ def case_record(
         if harness.results:
             record.update(_exchange_fields(harness.results[-1]))
         record["exchanges"] = len(harness.results)
+        record["output_tokens"] = sum(_output_tokens(r) for r in harness.results)
     if report.failed and not record["findings"]:
         record["failure"] = _first_line(report.longreprtext)
     return record
+
+
+def _output_tokens(result: Result) -> int:
+    usage = (result.message or {}).get("usage")
+    tokens = usage.get("output_tokens") if isinstance(usage, dict) else None
+    return tokens if isinstance(tokens, int) else 0
 
 
 def _outcome(report: pytest.TestReport) -> str:
