@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,17 +56,6 @@ EXPECTED = [  # area, check, one cell per column (in ORDER)
     ("recorded traffic", "test_recorded::test_corpus[real-017-citations]", [P, P, P, P]),
     ("generated", "test_generated::test_generated_requests", [N, N, N, N]),
 ]
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 def fixture(name: str) -> dict[str, Any]:
     return json.loads((REPORTS / f"gateway-{name}.json").read_text("utf-8"))
@@ -195,26 +183,6 @@ def test_html_is_self_contained_and_escaped() -> None:
     assert not re.search(r"<link|<img|\bsrc=|@import|url\(", page)
     assert page.count('<td class="cell c-fail">') == 6
     assert page.count('<tr class="group">') == 8
-
-
-def chromium() -> str | None:
-    """A chromium executable: $MCONF_CHROMIUM, /usr/bin/chromium, or one on PATH."""
-    candidates = [os.environ.get("MCONF_CHROMIUM"), "/usr/bin/chromium"]
-    candidates += [shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")]
-    return next((c for c in candidates if c and Path(c).is_file()), None)
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    """A headless Chromium page (playwright driving the system browser)."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="python playwright not installed")
-    executable = chromium()
-    if executable is None:
-        pytest.skip("no chromium executable (set MCONF_CHROMIUM or install chromium)")
-    with sync_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser.new_page(viewport={"width": 1280, "height": 900})
-        browser.close()
 
 
 def test_matrix_html_in_chromium(page: Any, tmp_path: Path) -> None:

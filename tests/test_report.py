@@ -12,7 +12,6 @@ import re
 import shlex
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,17 +37,6 @@ SCHEMA = json.loads(
     (REPO / "src" / "messages_conformance" / "report.schema.json").read_text("utf-8")
 )
 WORKFLOW = REPO / ".github" / "workflows" / "conformance.yml"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 def fixture(name: str) -> dict[str, Any]:
     return json.loads((REPORTS / f"gateway-{name}.json").read_text("utf-8"))
@@ -347,26 +335,6 @@ def test_update_latest_falls_back_to_a_copy(
 
 
 # ---------------------------------------------------------------- in a real browser
-
-
-def chromium() -> str | None:
-    """A chromium executable: $MCONF_CHROMIUM, /usr/bin/chromium, or one on PATH."""
-    candidates = [os.environ.get("MCONF_CHROMIUM"), "/usr/bin/chromium"]
-    candidates += [shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")]
-    return next((c for c in candidates if c and Path(c).is_file()), None)
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    """A headless Chromium page (playwright driving the system browser)."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="python playwright not installed")
-    executable = chromium()
-    if executable is None:
-        pytest.skip("no chromium executable (set MCONF_CHROMIUM or install chromium)")
-    with sync_api.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser.new_page(viewport={"width": 1280, "height": 900})
-        browser.close()
 
 
 def screenshot(page: Any, path: Path) -> None:
