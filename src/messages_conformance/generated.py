@@ -92,3 +92,25 @@ def pin_generation() -> None:
         integers=SortedSet(), floats=SortedSet(key=float_to_int), bytes=SortedSet(), strings=SortedSet()
     )
     providers._get_local_constants = lambda: empty
+
+
+def conformance_check(ctx: Any, response: Any, case: Any) -> None:
+    """Our checks (schemas, stream grammar, semantics) as one Schemathesis check.
+
+    Registered by `register_check()`; `SCHEMATHESIS_HOOKS=messages_conformance.schemathesis_hooks`
+    makes it available to the Schemathesis CLI too.
+    """
+    from .check import check_exchange
+
+    errors = [f for f in check_exchange(exchange_from_requests(response)).findings if f.severity is Severity.ERROR]
+    if errors:
+        shown = "\n".join(str(f) for f in errors[:10])
+        more = f"\n… and {len(errors) - 10} more" if len(errors) > 10 else ""
+        raise AssertionError(f"{len(errors)} conformance error(s):\n{shown}{more}")
+
+
+def register_check() -> Any:
+    """Register `conformance_check` with Schemathesis (idempotent); returns the check."""
+    import schemathesis
+
+    return schemathesis.check(conformance_check)
