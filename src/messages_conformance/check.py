@@ -75,6 +75,13 @@ def check_exchange(exchange: Exchange, spec: Spec | None = None) -> CheckResult:
         _check_stream(exchange, spec, result)
     elif result.body_kind == "json" or exchange.response.content_type == "application/json":
         _check_json(exchange, spec, result)
+    elif result.body_kind == "other":
+        # Every body of this endpoint is JSON (a Message, an error envelope) or an event
+        # stream (facts §3): plain text, or the HTML page a proxy or CDN sends for 502/504, is not.
+        received = exchange.response.body[:200]
+        kind = exchange.response.content_type or "no content-type"
+        message = f"the {exchange.response.status} body is {kind}, not JSON or an event stream"
+        result.findings.append(BODY_NOT_JSON.finding(message, received=received))
     if result.message is not None and result.error is None:
         streamed = result.body_kind == "sse"
         result.findings.extend(

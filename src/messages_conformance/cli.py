@@ -12,7 +12,10 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from .spec import Spec
 
 USAGE_ERROR = 2
 
@@ -52,6 +55,12 @@ def _fail(message: str) -> int:
     return USAGE_ERROR
 
 
+def _detail(exc: BaseException) -> str:
+    """``Kind: first line`` of a foreign error, for a one-line message."""
+    lines = str(exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {lines[0] if lines else 'no detail'}"
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     detail = text[0] if text else ""
@@ -68,12 +77,14 @@ def cmd_validate(argv: list[str], stdout: IO[str]) -> int:
 
     parser = _parser("validate", "check recorded responses, SSE bodies or vcrpy cassettes")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--spec-dir", type=Path, help="the contract to check against (spec/)")
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     args = _parse(parser, argv)
+    spec = load_spec(args.spec_dir)
     results = []
     for path in args.paths:
         for exchange in load_exchanges(path):
-            findings = check_exchange(exchange).findings
+            findings = check_exchange(exchange, spec).findings
             results.append((exchange.name or str(path), findings))
     failed = any(f.severity is Severity.ERROR for _, fs in results for f in fs)
     if args.format == "json":
@@ -87,6 +98,55 @@ def cmd_validate(argv: list[str], stdout: IO[str]) -> int:
         errors = sum(f.severity is Severity.ERROR for _, fs in results for f in fs)
         stdout.write(f"{len(results)} exchange(s), {errors} error finding(s)\n")
     return 1 if failed else 0
+
+
+def load_spec(path: Path | None) -> Spec:
+    """The contract in ``path`` (default: spec/); a broken one is one UsageError line naming
+    the file, never a traceback from deep inside a validator."""
+    from .spec import Spec, spec_dir
+
+    root = spec_dir(path)
+    if not (root / "schemas").is_dir():
+        raise UsageError(f"{root}: not a spec folder (no schemas/); {_SPEC_FIX}")
+    for file in sorted((root / "schemas").rglob("*.json")):
+        _check_json_file(file)
+    _check_openapi(root / "messages.openapi.yaml")
+    try:
+        return Spec.load(path)
+    except Exception as exc:  # a missing kind, no $id, a schema jsonschema cannot compile
+        raise UsageError(f"{root}: unusable schemas ({_detail(exc)}); {_SPEC_FIX}") from exc
+
+
+_SPEC_FIX = "fix it or drop --spec-dir to use the packaged contract"
+
+
+def _check_json_file(path: Path) -> None:
+    import jsonschema_rs
+
+    try:
+        schema = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: not a JSON file ({_detail(exc)}); {_SPEC_FIX}") from exc
+    try:
+        jsonschema_rs.meta.validate(schema)
+    except jsonschema_rs.ValidationError as exc:
+        where = "".join(f"/{part}" for part in exc.instance_path) or "/"
+        problem = f"not a valid JSON Schema at {where}: {_detail(exc)}"
+        raise UsageError(f"{path}: {problem}; {_SPEC_FIX}") from exc
+
+
+def _check_openapi(path: Path) -> None:
+    import yaml
+
+    try:
+        document = yaml.safe_load(path.read_text("utf-8"))
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise UsageError(f"{path}: unreadable OpenAPI ({_detail(exc)}); {_SPEC_FIX}") from exc
+    paths = document.get("paths") if isinstance(document, dict) else None
+    if not str(document.get("openapi", "") if paths else "").startswith("3."):
+        raise UsageError(f"{path}: not an OpenAPI 3 document (openapi, paths); {_SPEC_FIX}")
+    if not isinstance(paths, dict) or "/v1/messages" not in paths:
+        raise UsageError(f"{path}: no /v1/messages path; {_SPEC_FIX}")
 
 
 def cmd_rules(argv: list[str], stdout: IO[str]) -> int:
@@ -121,6 +181,24 @@ def cmd_diff(argv: list[str], stdout: IO[str]) -> int:
     return diff_main(argv, stdout)
 
 
+def cmd_drift(argv: list[str], stdout: IO[str]) -> int:
+    from .drift import drift_main
+
+    return drift_main(argv, stdout)
+
+
+def cmd_spec_diff(argv: list[str], stdout: IO[str]) -> int:
+    from .specdiff import specdiff_main
+
+    return specdiff_main(argv, stdout)
+
+
+def cmd_parity(argv: list[str], stdout: IO[str]) -> int:
+    from .parity import parity_main
+
+    return parity_main(argv, stdout)
+
+
 def cmd_matrix(argv: list[str], stdout: IO[str]) -> int:
     from .matrix import matrix_main
 
@@ -149,6 +227,9 @@ COMMANDS: dict[str, Callable[[list[str], IO[str]], int]] = {
     "rules": cmd_rules,
     "diff": cmd_diff,
     "matrix": cmd_matrix,
+    "parity": cmd_parity,
+    "drift": cmd_drift,
+    "spec-diff": cmd_spec_diff,
 }
 
 HELP = """usage: mconf COMMAND [options]   (add --debug to any command for a traceback)
@@ -160,4 +241,7 @@ commands:
   rules      list the rule catalogue
   diff       compare two runs' reports: regressions, fixes, drift
   matrix     several targets' reports side by side (Markdown + HTML)
+  drift      list fields, events, headers and values in recordings that the spec does not name
+  spec-diff  compare our schemas with an upstream OpenAPI document (e.g. the Stainless spec)
+  parity     send recorded reference requests to a target and compare the answers' shapes
 """

@@ -8,7 +8,7 @@ into a failed test and carries every finding into the report.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .check import CheckResult, check_exchange
@@ -16,7 +16,7 @@ from .exchange import Exchange
 from .findings import Finding, Rule, Severity
 from .spec import Spec
 from .targets import Target
-from .transport import Sent, Transport, key_headers
+from .transport import Sent, TargetError, Transport, key_headers, scrubbed
 
 E, W = Severity.ERROR, Severity.WARNING
 RULES = (
@@ -55,8 +55,24 @@ RULES = (
     ),
     Rule("behaviour.stream-error", E, "an error after a 200 stream arrives as an `error` event"),
     Rule("behaviour.retry-after", E, "429 and 529 answers carry a retry-after header"),
+    Rule(
+        "transport.body-too-large",
+        E,
+        "a response body is larger than the run's cap (--max-body-bytes); reading stopped there",
+    ),
+    Rule(
+        "transport.body-incomplete",
+        E,
+        "a response body broke off after the status line (idle timeout, reset, bad encoding)",
+    ),
 )
 _RULES = {rule.id: rule for rule in RULES}
+
+
+def _broken_off(sent: Sent, error: TargetError) -> str:
+    status = sent.exchange.response.status
+    size = len(sent.exchange.response.body)
+    return f"the {status} answer broke off after {size} body bytes: {error.what} the target"
 
 
 @dataclass(slots=True)
@@ -123,11 +139,27 @@ class Harness:
     ) -> Result:
         if self.transport is None:
             raise RuntimeError("this harness checks recorded data only; it cannot send")
-        sent = self.transport.send(body, auth=auth, headers=headers, retries=retries)
+        sent = self._receive(self.transport, body, auth=auth, headers=headers, retries=retries)
+        if sent.truncated_body:
+            cap = self.transport.max_body_bytes
+            message = f"the body is larger than the cap of {cap} bytes; read stopped there"
+            self.expect("transport.body-too-large", False, message, expected=f"<= {cap} bytes")
         result = Result(sent, check_exchange(sent.exchange, self.spec))
         self.findings.extend(result.checked.findings)
         self.results.append(result)
         return result
+
+    def _receive(self, transport: Transport, body: Any, **options: Any) -> Sent:
+        """The answer with the key scrubbed out; of a body that broke off, the part that came."""
+        try:
+            sent = transport.send(body, **options)
+        except TargetError as exc:
+            if exc.partial is None:  # no answer at all: the target could not be tested
+                raise
+            sent = exc.partial
+            message = _broken_off(sent, exc)
+            self.expect("transport.body-incomplete", False, message, received=str(exc))
+        return replace(sent, exchange=scrubbed(sent.exchange, [self.target.key()]))
 
     def auth_headers(self) -> dict[str, str]:
         """The target's credential headers, for clients other than our transport."""
@@ -136,7 +168,7 @@ class Harness:
 
     def check(self, exchange: Exchange) -> CheckResult:
         """Check a recorded exchange (no sending) and keep its findings."""
-        checked = check_exchange(exchange, self.spec)
+        checked = check_exchange(scrubbed(exchange, [self.target.key()]), self.spec)
         self.findings.extend(checked.findings)
         return checked
 
@@ -155,7 +187,9 @@ class Harness:
         got = f"{result.status} {result.error_type or ''}".strip()
         want = f"{status} {error_type or ''}".strip()
         ok = result.status == status and (error_type is None or result.error_type == error_type)
-        return self.expect(rule_id, ok, f"expected {want}, got {got}", expected=want, received=got)
+        retried = f" (after {result.sent.retries} retries)" if result.sent.retries else ""
+        message = f"expected {want}, got {got}{retried}"
+        return self.expect(rule_id, ok, message, expected=want, received=got)
 
     def expect_success(self, result: Result) -> bool:
         return self.expect_status("status.expected", result, 200)

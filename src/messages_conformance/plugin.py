@@ -5,6 +5,7 @@ Registered through the `pytest11` entry point; inert unless a test asks for its 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator
@@ -17,13 +18,14 @@ from . import targets
 from .casebook import Casebook, case_record
 from .harness import Harness
 from .spec import Spec
-from .transport import Budget, Timeouts, Transport, key_headers
+from .transport import Budget, BudgetExhausted, MiB, Timeouts, Transport, key_headers
 
 MODES = ("live", "record", "replay")
 REPLAY_BASE_URL = "http://127.0.0.1:9"  # never contacted: replay answers from cassettes
 CASEBOOK = pytest.StashKey[Casebook]()
 HARNESS = pytest.StashKey[Harness]()
 UNTESTABLE = pytest.StashKey[str]()
+BUDGET_SPENT = "budget spent"  # skip reasons of cases the run's budget left out start so
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,7 +43,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--max-requests", default=None, type=int, help="request budget (live/record)")
     group.addoption("--max-output-tokens", default=None, type=int, help="output-token budget")
     group.addoption("--rate-limit", default=0.0, type=float, help="max requests per second")
-    group.addoption("--timeout-s", default=30.0, type=float, help="per-request read timeout")
+    group.addoption("--progress", dest="mconf_progress", action="store_const", const="on",
+                    default="auto", help="live progress on stderr (default: on a terminal, not in CI)")
+    group.addoption("--no-progress", dest="mconf_progress", action="store_const", const="off",
+                    help="never show live progress")
+    group.addoption("--timeout-s", default=30.0, type=float, help="idle (read) timeout, seconds")
+    group.addoption("--connect-timeout-s", default=5.0, type=float, help="connect timeout")
+    group.addoption(
+        "--max-body-bytes", default=50 * MiB, type=int, help="response body cap (a finding)"
+    )
+    group.addoption("--spec-dir", default=None, type=Path, help="the contract (default: spec/)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,8 +60,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mconf_feature(name): run only when the target profile lists this feature"
     )
-    if not hasattr(config, "workerinput"):  # the xdist controller or a plain run writes reports
+    if hasattr(config, "workerinput"):
+        config.pluginmanager.register(Shipped(config), "mconf-shipped")
+    else:  # the xdist controller or a plain run writes reports
         config.pluginmanager.register(Collector(config), "mconf-collector")
+        from .progress import Progress, wanted
+
+        if wanted(config) and not config.option.collectonly:
+            config.pluginmanager.register(Progress(config), "mconf-progress")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -75,9 +92,9 @@ def target_of(config: pytest.Config) -> targets.Target:
 
 
 @pytest.fixture(scope="session")
-def mconf_spec() -> Spec:
-    """The contract (spec/) loaded once per session."""
-    return Spec.load()
+def mconf_spec(request: pytest.FixtureRequest) -> Spec:
+    """The contract (spec/ or --spec-dir) loaded once per session."""
+    return Spec.load(request.config.getoption("spec_dir"))
 
 
 @pytest.fixture(scope="session")
@@ -116,11 +133,27 @@ def mconf_transport(request: pytest.FixtureRequest, mconf_target: targets.Target
         mconf_target.base_url,
         auth_headers=key_headers(key or "replay-key", mconf_target.auth),
         default_headers={"anthropic-version": "2023-06-01", "content-type": "application/json"},
-        timeouts=Timeouts(connect=5.0, read=config.getoption("timeout_s")),
-        budget=Budget(config.getoption("max_requests"), config.getoption("max_output_tokens")),
+        timeouts=Timeouts(
+            connect=config.getoption("connect_timeout_s"), read=config.getoption("timeout_s")
+        ),
+        budget=Budget(
+            _share(config, config.getoption("max_requests")),
+            _share(config, config.getoption("max_output_tokens")),
+        ),
+        max_body_bytes=config.getoption("max_body_bytes"),
         min_interval_s=1.0 / rate if rate and not replay else 0.0,
         sleep=_no_sleep if replay else time.sleep,  # replay never waits on retry-after
     )
+
+
+def _share(config: pytest.Config, total: int | None) -> int | None:
+    """This process's part of a run-wide budget: xdist workers split it, so -n never
+    multiplies what a run may spend."""
+    worker = getattr(config, "workerinput", None)
+    if total is None or worker is None:
+        return total
+    count, index = int(worker["workercount"]), int(worker["workerid"].removeprefix("gw"))
+    return total // count + (1 if index < total % count else 0)
 
 
 def _no_sleep(seconds: float) -> None:
@@ -178,6 +211,8 @@ def mconf_data(request: pytest.FixtureRequest, mconf_spec: Spec) -> Harness:
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     try:
         result = yield
+    except BudgetExhausted as exc:  # the user's limit, not the target's fault: not a verdict
+        pytest.skip(f"{BUDGET_SPENT}: {exc.cause}")
     except Exception as exc:
         untestable = _untestable(item, exc)
         if untestable is None:
@@ -206,7 +241,7 @@ def _untestable(item: pytest.Item, exc: Exception) -> Exception | None:
         return None
     harness = item.stash.get(HARNESS, None)
     target = harness.target.name if harness else "local"
-    return translate_replay_error(miss, getattr(miss.cassette, '_path', '?'), target)
+    return translate_replay_error(miss, getattr(miss.cassette, "_path", "?"), target)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -218,7 +253,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if item.stash.get(UNTESTABLE, None):
             record.update(outcome="error", failure=item.stash[UNTESTABLE])
         report.user_properties.append(("mconf", record))
+    if report.when == "teardown":  # the record is built: a long run keeps no finished exchanges
+        for key in (HARNESS, UNTESTABLE):
+            with contextlib.suppress(KeyError):
+                del item.stash[key]
     return report
+
+
+class Shipped:
+    """In an xdist worker: once a report is sent to the controller, the worker forgets it.
+
+    pytest's terminal reporter keeps every report for its end-of-run summary, also in xdist
+    workers, where that summary is never shown (the controller prints its own); a case record
+    carries its evidence. Kept, they grow a long run's workers by several KiB per case
+    (benchmarks/load.py measures it)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)  # after xdist serialized the report for the controller
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        report.user_properties = [p for p in report.user_properties if p[0] != "mconf"]
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        if report.failed or terminal is None:
+            return
+        for reports in getattr(terminal, "stats", {}).values():
+            if reports and reports[-1] is report:  # just added by pytest_runtest_logreport
+                reports.pop()
 
 
 class Collector:

@@ -1,4 +1,4 @@
-"""`mconf run`: check the options, then run the suites with pytest (+ xdist) and read the verdict."""
+"""`mconf run`: check the options, run the suites with pytest (+ xdist), read the verdict."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import datetime as dt
 import json
 from importlib import metadata, resources
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from . import targets
-from .cli import ArgumentParser, UsageError
+from .cli import ArgumentParser, UsageError, load_spec
 
 SUITES = ("auth", "headers", "requests", "scenarios", "errors", "recorded", "generated")
 
@@ -53,6 +53,12 @@ def _parser() -> ArgumentParser:
     parser.add_argument("--max-requests", type=int, help="stop sending after this many requests")
     parser.add_argument("--max-output-tokens", type=int, help="stop after this many output tokens")
     parser.add_argument("--rate-limit", type=float, default=0.0, help="max requests per second")
+    parser.add_argument("--timeout-s", type=float, help="idle (read) timeout, seconds (30)")
+    parser.add_argument("--connect-timeout-s", type=float, help="connect timeout, seconds (5)")
+    parser.add_argument(
+        "--max-body-bytes", type=int, help="response body cap; a larger body is a finding (50 MiB)"
+    )
+    parser.add_argument("--spec-dir", type=Path, help="the contract to check against (spec/)")
     parser.add_argument("-k", dest="keyword", help="pytest -k expression to select cases")
     parser.add_argument("-q", "--quiet", action="store_true", help="less pytest output")
     return parser
@@ -63,7 +69,7 @@ def run_suites(argv: list[str], stdout: IO[str]) -> int:
     target = _check(args)
     run_dir = _run_dir(args.report_dir, target.name)
     code = _pytest(_pytest_args(args, run_dir), stdout)
-    return _verdict(code, run_dir, args.report_dir, stdout)
+    return _verdict(code, run_dir, args, stdout)
 
 
 def _check(args: argparse.Namespace) -> targets.Target:
@@ -89,7 +95,23 @@ def _check(args: argparse.Namespace) -> targets.Target:
         target.require_key()
     if args.workers < 0:
         raise UsageError("-n must be 0 or more")
+    _check_limits(args)
+    if args.spec_dir is not None:
+        load_spec(args.spec_dir)
     return target
+
+
+def _check_limits(args: argparse.Namespace) -> None:
+    limits = {
+        "--timeout-s": args.timeout_s,
+        "--connect-timeout-s": args.connect_timeout_s,
+        "--max-body-bytes": args.max_body_bytes,
+        "--max-requests": args.max_requests,
+        "--max-output-tokens": args.max_output_tokens,
+    }
+    for option, value in limits.items():
+        if value is not None and value <= 0:
+            raise UsageError(f"{option} must be more than 0, not {value}")
 
 
 def _check_waivers(target: targets.Target) -> None:
@@ -144,6 +166,10 @@ def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
         "--max-requests": args.max_requests,
         "--max-output-tokens": args.max_output_tokens,
         "--rate-limit": args.rate_limit or None,
+        "--timeout-s": args.timeout_s,
+        "--connect-timeout-s": args.connect_timeout_s,
+        "--max-body-bytes": args.max_body_bytes,
+        "--spec-dir": args.spec_dir,
         "--junitxml": run_dir / "junit.xml",
         "-k": args.keyword,
     }
@@ -177,13 +203,13 @@ def _pytest(args: list[str], stdout: IO[str]) -> int:
     return int(pytest.main(args))
 
 
-def _verdict(code: int, run_dir: Path, root: Path, stdout: IO[str]) -> int:
+def _verdict(code: int, run_dir: Path, args: argparse.Namespace, stdout: IO[str]) -> int:
     report_file = run_dir / "report.json"
     if code == 5 or not report_file.is_file():
         raise UsageError(f"no conformance case ran (pytest exit {code}); check --suite / -k")
     from .report import update_latest
 
-    update_latest(root, run_dir)
+    update_latest(args.report_dir, run_dir)
     report = json.loads(report_file.read_text("utf-8"))
     counts = report["counts"]
     stdout.write(
@@ -192,6 +218,31 @@ def _verdict(code: int, run_dir: Path, root: Path, stdout: IO[str]) -> int:
         f"errors={counts['findings']['error']} warnings={counts['findings']['warning']} "
         f"notices={counts['findings']['notice']} report={run_dir}\n"
     )
+    _untested_line(report, stdout)
+    _budget_line(report, args, stdout)
     if report["verdict"] == "error":
         return 2
     return 0 if report["verdict"] == "pass" and code == 0 else 1
+
+
+def _untested_line(report: dict[str, Any], stdout: IO[str]) -> None:
+    """Why cases could not be tested (the target, not its answers): the first reason, once."""
+    untested = [c for c in report["cases"] if c["outcome"] == "error"]
+    if untested:
+        reason = untested[0].get("failure") or "see the report"
+        stdout.write(f"mconf: could not test {len(untested)} case(s): {reason}\n")
+
+
+def _budget_line(report: dict[str, Any], args: argparse.Namespace, stdout: IO[str]) -> None:
+    """Say how many cases the budget left out (skipped, not failed: the limit was asked for)."""
+    from .plugin import BUDGET_SPENT
+
+    reasons = [c.get("skip_reason") or "" for c in report["cases"]]
+    left_out = sum(r.startswith(BUDGET_SPENT) for r in reasons)
+    if left_out:
+        given = {"--max-requests": args.max_requests, "--max-output-tokens": args.max_output_tokens}
+        limits = ", ".join(f"{option} {value}" for option, value in given.items() if value)
+        stdout.write(
+            f"mconf: {BUDGET_SPENT} ({limits}): {left_out} case(s) skipped, not sent; "
+            "raise the limits to run them\n"
+        )

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import httpx
 
@@ -41,6 +41,7 @@ __all__ = [
     "credential_marker",
     "key_headers",
     "redact_header",
+    "scrubbed",
     "secret_header",
 ]
 
@@ -50,6 +51,7 @@ AUTH_MODES: Final = ("target", "x-api-key", "bearer", "wrong", "none")
 RETRY_STATUSES: Final = frozenset({429, 529})  # rate limited, overloaded (messages-api-facts §7)
 CREDENTIAL_HEADERS: Final = ("x-api-key", "authorization")
 MiB: Final = 1024 * 1024
+MIN_SECRET_CHARS: Final = 8  # shorter "keys" (test stubs) are not scrubbed out of bodies
 
 # Content codings httpx decodes while we read; the body we keep is then the identity coding.
 _DECODED_CODINGS: Final = frozenset({"gzip", "deflate", "br", "zstd", "identity"})
@@ -62,15 +64,21 @@ _SECRET_VALUE: Final = re.compile(r"^(?:bearer\s+)?sk-[a-z0-9_-]{16,}$", re.IGNO
 _OUTPUT_TOKENS: Final = re.compile(rb'"output_tokens"\s*:\s*(\d+)')
 
 Sleep = Callable[[float], None]
+_Text = TypeVar("_Text", str, bytes)
 
 
 # -- errors ------------------------------------------------------------------------------------
 
 
 class TargetError(Exception):
-    """The target could not be tested (the CLI exits 2). One line: what, the URL, the cause."""
+    """The target could not be tested (the CLI exits 2). One line: what, the URL, the cause.
+
+    ``partial`` is set when the failure came after the status line: what had arrived (status,
+    headers, the body so far) is an answer the harness can still judge.
+    """
 
     what = "cannot test"
+    partial: Sent | None = None
 
     def __init__(self, url: str, cause: str) -> None:
         super().__init__(url, cause)
@@ -416,16 +424,28 @@ class Transport:
         with self._client.stream(
             method, url, headers=headers, content=content, timeout=timeout
         ) as response:
-            body = self._read(response, url, started)
+            parts: list[bytes] = []
+            try:
+                body = self._read(response, url, started, parts)
+            except TargetError as exc:  # the total timeout, mid-body
+                exc.partial = _partial(response, content, parts, name)
+                raise
+            except httpx.HTTPError as exc:  # idle timeout, reset, bad chunking or coding
+                error = translate_error(exc, url)
+                error.partial = _partial(response, content, parts, name)
+                raise error from exc
         total = time.monotonic() - started
         exchange = _exchange_of(response, content, body, name)
         if response.is_success:
             self.budget.charge_tokens(_output_tokens(body.data))
         return Sent(exchange, body.ttfb_s, total, truncated_body=body.truncated)
 
-    def _read(self, response: httpx.Response, url: str, started: float) -> _Body:
+    def _read(
+        self, response: httpx.Response, url: str, started: float, parts: list[bytes]
+    ) -> _Body:
+        """The body into ``parts``, at most ``max_body_bytes`` of it (decoded bytes: a small
+        gzip body that inflates past the cap is cut there too)."""
         headers_at = time.monotonic() - started
-        parts: list[bytes] = []
         size = 0
         first: float | None = None
         for chunk in response.iter_bytes():
@@ -477,8 +497,45 @@ def _exchange_of(
     return Exchange(Response(response.status_code, headers, body.data), request, name)
 
 
+def _partial(
+    response: httpx.Response, content: bytes | None, parts: list[bytes], name: str
+) -> Sent:
+    """What arrived before a body broke off: status, headers and the bytes so far."""
+    body = _Body(b"".join(parts), 0.0, truncated=False)
+    return Sent(_exchange_of(response, content, body, name), 0.0, 0.0)
+
+
 def _redacted(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {name.lower(): redact_header(name, value) for name, value in headers}
+
+
+def scrubbed(exchange: Exchange, secrets: Iterable[str | None]) -> Exchange:
+    """``exchange`` with every secret value replaced by ``REDACTED:target`` wherever it shows
+    up: a gateway may echo the key in an error message or a header. Secrets shorter than
+    ``MIN_SECRET_CHARS`` are left alone (a stub key would mangle ordinary text)."""
+    keys = tuple(s for s in secrets if s and len(s) >= MIN_SECRET_CHARS)
+    if not keys:
+        return exchange
+    request = exchange.request
+    if request is not None:
+        headers = {k: _scrub(v, keys) for k, v in request.headers.items()}
+        request = Request(
+            request.method, _scrub(request.url, keys), headers, _scrub(request.body, keys)
+        )
+    answer = exchange.response
+    headers = {k: _scrub(v, keys) for k, v in answer.headers.items()}
+    return Exchange(
+        Response(answer.status, headers, _scrub(answer.body, keys)), request, exchange.name
+    )
+
+
+def _scrub(data: _Text, secrets: tuple[str, ...]) -> _Text:
+    for secret in secrets:
+        if isinstance(data, bytes):
+            data = data.replace(secret.encode(), f"{REDACTED}target".encode())
+        else:
+            data = data.replace(secret, f"{REDACTED}target")
+    return data
 
 
 def _decoded_headers(headers: httpx.Headers, body: _Body) -> dict[str, str]:
