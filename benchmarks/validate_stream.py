@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,8 +26,13 @@ from messages_conformance.stream import check_stream
 HEAD = {
     "type": "message_start",
     "message": {
-        "id": "msg_01BenchBenchBenchBench", "type": "message", "role": "assistant",
-        "model": "claude-sonnet-4-6", "content": [], "stop_reason": None, "stop_sequence": None,
+        "id": "msg_01BenchBenchBenchBench",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-sonnet-4-6",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
         "usage": {"input_tokens": 25, "output_tokens": 1},
     },
 }
@@ -41,13 +45,27 @@ def _event(payload: dict[str, object]) -> bytes:
 def stream_chunks(events: int) -> Iterator[bytes]:
     """A realistic text stream of exactly `events` events, yielded event by event."""
     yield _event(HEAD)
-    yield _event({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
+    yield _event(
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}
+    )
     yield _event({"type": "ping"})
     for n in range(events - 6):
-        yield _event({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f" word{n % 97}"}})
+        yield _event(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": f" word{n % 97}"},
+            }
+        )
     yield _event({"type": "content_block_stop", "index": 0})
     usage = {"output_tokens": events}
-    yield _event({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": usage})
+    yield _event(
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": usage,
+        }
+    )
     yield _event({"type": "message_stop"})
 
 
@@ -106,13 +124,26 @@ def peak_memory(mb: int) -> tuple[float, float, int]:
     """(RSS after imports, peak RSS while validating) in MB for a stream of about `mb` MB."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.sse"
-        per_event = len(_event({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": " word42"}}))
+        per_event = len(
+            _event(
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": " word42"},
+                }
+            )
+        )
         events = mb * 1024 * 1024 // per_event
         with path.open("wb") as out:
             for chunk in stream_chunks(events):
                 out.write(chunk)
         size = path.stat().st_size
-        run = subprocess.run([sys.executable, "-c", CHILD, str(path), "validate"], capture_output=True, text=True, check=True)
+        run = subprocess.run(
+            [sys.executable, "-c", CHILD, str(path), "validate"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         baseline_kb, peak_kb = map(int, run.stdout.split())
     return baseline_kb / 1024, peak_kb / 1024, size
 
@@ -131,7 +162,9 @@ def main() -> None:
     print(f"{'(b) full validation':40} {rate_b:>12,.0f} events/s")
     print(f"{'ratio b / a':40} {rate_b / rate_a:>12.2f} x   (goal >= 0.5)")
     baseline, peak, size = peak_memory(args.mb)
-    print(f"{'peak RSS validating a ' + f'{size / 1e6:.0f} MB stream':40} {peak:>12.1f} MB  (goal < 100)")
+    print(
+        f"{f'peak RSS validating a {size / 1e6:.0f} MB stream':40} {peak:>12.1f} MB  (goal < 100)"
+    )
     print(f"{'  of which imports + spec alone':40} {baseline:>12.1f} MB")
 
 

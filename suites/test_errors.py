@@ -12,7 +12,12 @@ from messages_conformance.harness import Harness
 
 pytestmark = pytest.mark.mconf_feature("error-statuses")
 
-STATUSES = {429: "rate_limit_error", 500: "api_error", 504: "timeout_error", 529: "overloaded_error"}
+STATUSES = {
+    429: "rate_limit_error",
+    500: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
 
 
 @pytest.mark.parametrize("status", sorted(STATUSES))
@@ -22,7 +27,9 @@ def test_error_status(mconf: Harness, status: int) -> None:
     mconf.expect_status("status.expected", result, status, STATUSES[status])
     if status in (429, 529):
         has = "retry-after" in result.exchange.response.headers
-        mconf.expect("behaviour.retry-after", has, f"{status} without retry-after", expected="retry-after")
+        mconf.expect(
+            "behaviour.retry-after", has, f"{status} without retry-after", expected="retry-after"
+        )
 
 
 def test_error_event_in_stream(mconf: Harness) -> None:

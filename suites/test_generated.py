@@ -50,7 +50,12 @@ def mconf_openapi(mconf_spec: Spec, mconf_target: Any) -> Any:
     # paid endpoint. Examples + fuzzing (seeded, derandomized) keep the run small and replayable.
     loaded.config.phases.update(phases=["examples", "fuzzing"])
     # Mask credentials only: the default list masks every key containing "token" (max_tokens).
-    loaded.config.output.sanitization.keys_to_sanitize = ("x-api-key", "authorization", "cookie", "set-cookie")
+    loaded.config.output.sanitization.keys_to_sanitize = (
+        "x-api-key",
+        "authorization",
+        "cookie",
+        "set-cookie",
+    )
     loaded.config.seed = SEED  # Schemathesis' own seed: without it every run draws new cases
     loaded.config.max_stream_events = 100_000  # the default stops after 20 events
     return loaded

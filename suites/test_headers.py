@@ -27,6 +27,6 @@ def test_empty_beta_is_accepted(mconf: Harness) -> None:
 
 
 def test_unknown_beta_is_400(mconf: Harness) -> None:
-    """An unknown beta name gets 400 invalid_request_error (a warning where a gateway ignores it)."""
+    """An unknown beta name gets 400 invalid_request_error (a warning where it is ignored)."""
     result = mconf.send(mconf.body(), headers={"anthropic-beta": "no-such-feature-2099-01-01"})
     mconf.expect_status("beta.unknown", result, 400, "invalid_request_error")

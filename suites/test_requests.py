@@ -37,7 +37,11 @@ def _invalid_bodies() -> dict[str, dict[str, Any]]:
             "messages": MESSAGES,
             "thinking": {"type": "enabled", "budget_tokens": 100},
         },
-        "unknown-tool-choice": {"max_tokens": 16, "messages": MESSAGES, "tool_choice": {"type": "some"}},
+        "unknown-tool-choice": {
+            "max_tokens": 16,
+            "messages": MESSAGES,
+            "tool_choice": {"type": "some"},
+        },
         "empty-stop-sequence": {"max_tokens": 16, "messages": MESSAGES, "stop_sequences": [""]},
     }
 

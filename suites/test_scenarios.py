@@ -50,7 +50,10 @@ def test_plain_text(mconf: Harness, stream: bool) -> None:
     """A one-turn question gets a Message with a text block."""
     result = ask(mconf, stream)
     mconf.expect(
-        "behaviour.echo", "text" in result.block_types(), "no text block", received=result.block_types()
+        "behaviour.echo",
+        "text" in result.block_types(),
+        "no text block",
+        received=result.block_types(),
     )
 
 
@@ -58,7 +61,13 @@ def test_repeat_exactly(mconf: Harness, stream: bool) -> None:
     """Asked to repeat a phrase exactly, the answer contains the phrase."""
     result = ask(mconf, stream, "Repeat exactly: purple elephant")
     ok = "purple elephant" in result.text.lower()
-    mconf.expect("behaviour.echo", ok, "phrase not repeated", expected="purple elephant", received=result.text)
+    mconf.expect(
+        "behaviour.echo",
+        ok,
+        "phrase not repeated",
+        expected="purple elephant",
+        received=result.text,
+    )
 
 
 def test_system_prompt_string(mconf: Harness, stream: bool) -> None:
@@ -113,13 +122,18 @@ def test_max_tokens_stop(mconf: Harness, stream: bool) -> None:
     result = ask(mconf, stream, "Count from 1 to 100, separated by spaces.", max_tokens=5)
     reason = (result.message or {}).get("stop_reason")
     mconf.expect(
-        "behaviour.max-tokens", reason == "max_tokens", "not stopped by max_tokens",
-        expected="max_tokens", received=reason,
+        "behaviour.max-tokens",
+        reason == "max_tokens",
+        "not stopped by max_tokens",
+        expected="max_tokens",
+        received=reason,
     )
 
 
 @pytest.mark.parametrize(
-    "params", [{"temperature": 0.0}, {"top_p": 0.9}, {"top_k": 5}], ids=["temperature", "top_p", "top_k"]
+    "params",
+    [{"temperature": 0.0}, {"top_p": 0.9}, {"top_k": 5}],
+    ids=["temperature", "top_p", "top_k"],
 )
 def test_sampling_parameters(mconf: Harness, stream: bool, params: dict[str, Any]) -> None:
     """temperature, top_p and top_k in range are accepted."""
@@ -141,25 +155,48 @@ def _tool_uses(result: Result) -> list[dict[str, Any]]:
 def test_tool_choice_forced(mconf: Harness, stream: bool) -> None:
     """tool_choice {type: tool} makes the model call that tool with a valid input."""
     choice = {"type": "tool", "name": "get_weather"}
-    result = ask(mconf, stream, "What is the weather in Paris?", tools=[WEATHER_TOOL], tool_choice=choice)
+    result = ask(
+        mconf, stream, "What is the weather in Paris?", tools=[WEATHER_TOOL], tool_choice=choice
+    )
     names = [b.get("name") for b in _tool_uses(result)]
-    mconf.expect("behaviour.tool-use", "get_weather" in names, "forced tool not called", received=names)
+    mconf.expect(
+        "behaviour.tool-use", "get_weather" in names, "forced tool not called", received=names
+    )
 
 
 def test_tool_choice_any(mconf: Harness, stream: bool) -> None:
     """tool_choice {type: any} makes the model call some tool."""
-    result = ask(mconf, stream, "Weather in Oslo?", tools=[WEATHER_TOOL], tool_choice={"type": "any"})
-    mconf.expect("behaviour.tool-use", bool(_tool_uses(result)), "no tool called", received=result.block_types())
+    result = ask(
+        mconf, stream, "Weather in Oslo?", tools=[WEATHER_TOOL], tool_choice={"type": "any"}
+    )
+    mconf.expect(
+        "behaviour.tool-use",
+        bool(_tool_uses(result)),
+        "no tool called",
+        received=result.block_types(),
+    )
 
 
 def test_tool_choice_auto(mconf: Harness, stream: bool) -> None:
     """tool_choice {type: auto} with a prompt naming the tool is answered (tool use optional)."""
-    ask(mconf, stream, "Use the get_weather tool for Rome.", tools=[WEATHER_TOOL], tool_choice={"type": "auto"})
+    ask(
+        mconf,
+        stream,
+        "Use the get_weather tool for Rome.",
+        tools=[WEATHER_TOOL],
+        tool_choice={"type": "auto"},
+    )
 
 
 def test_tool_choice_none(mconf: Harness, stream: bool) -> None:
-    """tool_choice {type: none} never produces a tool_use block (checked by message.tool-choice-none)."""
-    ask(mconf, stream, "Use the get_weather tool for Rome.", tools=[WEATHER_TOOL], tool_choice={"type": "none"})
+    """tool_choice {type: none} never produces a tool_use block (message.tool-choice-none)."""
+    ask(
+        mconf,
+        stream,
+        "Use the get_weather tool for Rome.",
+        tools=[WEATHER_TOOL],
+        tool_choice={"type": "none"},
+    )
 
 
 def test_tool_result_round_trip(mconf: Harness, stream: bool) -> None:
@@ -169,16 +206,32 @@ def test_tool_result_round_trip(mconf: Harness, stream: bool) -> None:
         {
             "role": "assistant",
             "content": [
-                {"type": "tool_use", "id": "toolu_01mconfRoundTrip", "name": "get_weather", "input": {"city": "Paris"}}
+                {
+                    "type": "tool_use",
+                    "id": "toolu_01mconfRoundTrip",
+                    "name": "get_weather",
+                    "input": {"city": "Paris"},
+                }
             ],
         },
         {
             "role": "user",
-            "content": [{"type": "tool_result", "tool_use_id": "toolu_01mconfRoundTrip", "content": "18 C, sunny"}],
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": "toolu_01mconfRoundTrip",
+                    "content": "18 C, sunny",
+                }
+            ],
         },
     ]
     result = ask(mconf, stream, messages=messages, tools=[WEATHER_TOOL])
-    mconf.expect("behaviour.tool-result", bool(result.text), "no text after the tool result", received=result.block_types())
+    mconf.expect(
+        "behaviour.tool-result",
+        bool(result.text),
+        "no text after the tool result",
+        received=result.block_types(),
+    )
 
 
 @pytest.mark.mconf_feature("thinking")
@@ -187,14 +240,19 @@ def test_thinking(mconf: Harness, stream: bool) -> None:
     thinking = {"type": "enabled", "budget_tokens": 1024}
     result = ask(mconf, stream, "What is 17 * 23?", max_tokens=1100, thinking=thinking)
     types = result.block_types()
-    mconf.expect("behaviour.thinking", types[:1] == ["thinking"], "no thinking block first", received=types)
+    mconf.expect(
+        "behaviour.thinking", types[:1] == ["thinking"], "no thinking block first", received=types
+    )
 
 
 @pytest.mark.mconf_feature("images")
 def test_image_input(mconf: Harness, stream: bool) -> None:
     """A base64 PNG image block in the user turn is accepted."""
     content = [
-        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": PIXEL_PNG}},
+        {
+            "type": "image",
+            "source": {"type": "base64", "media_type": "image/png", "data": PIXEL_PNG},
+        },
         {"type": "text", "text": "What is in this image? One word."},
     ]
     ask(mconf, stream, messages=[{"role": "user", "content": content}])
@@ -206,4 +264,6 @@ def test_stream_and_json_have_the_same_shape(mconf: Harness) -> None:
     streamed = ask(mconf, True, "Repeat exactly: same shape")
     shape = (plain.block_types(), (plain.message or {}).get("stop_reason"))
     other = (streamed.block_types(), (streamed.message or {}).get("stop_reason"))
-    mconf.expect("behaviour.stream-shape", shape == other, "shapes differ", expected=shape, received=other)
+    mconf.expect(
+        "behaviour.stream-shape", shape == other, "shapes differ", expected=shape, received=other
+    )

@@ -12,9 +12,25 @@ import messages_conformance
 PACKAGE = Path(messages_conformance.__file__).resolve().parent
 CORE = {"findings", "exchange", "spec", "sse", "stream", "semantics", "check", "rules"}
 EDGES_AND_ADAPTERS = {
-    "cassette", "transport", "recording", "targets", "report", "diff", "matrix", "plugin", "cli",
-    "runner", "harness", "casebook", "gateway", "generated", "parity", "schemathesis_hooks",
-    "drift", "specdiff", "progress",
+    "cassette",
+    "transport",
+    "recording",
+    "targets",
+    "report",
+    "diff",
+    "matrix",
+    "plugin",
+    "cli",
+    "runner",
+    "harness",
+    "casebook",
+    "gateway",
+    "generated",
+    "parity",
+    "schemathesis_hooks",
+    "drift",
+    "specdiff",
+    "progress",
 }
 
 
@@ -34,7 +50,11 @@ def _imports(path: Path) -> set[str]:
             found.update(names)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-    return {n.split(".")[1] for n in found if n.startswith("messages_conformance.") and n.count(".") >= 1}
+    return {
+        n.split(".")[1]
+        for n in found
+        if n.startswith("messages_conformance.") and n.count(".") >= 1
+    }
 
 
 def _modules(folder: Path) -> list[Path]:
@@ -55,7 +75,9 @@ def test_core_imports_only_core(name: str) -> None:
     assert imported <= CORE, f"{name} imports edges/adapters: {imported - CORE}"
 
 
-@pytest.mark.parametrize("name", ["findings", "exchange", "spec", "sse", "stream", "semantics", "check"])
+@pytest.mark.parametrize(
+    "name", ["findings", "exchange", "spec", "sse", "stream", "semantics", "check"]
+)
 def test_core_does_no_network_io(name: str) -> None:
     text = (PACKAGE / f"{name}.py").read_text("utf-8")
     for forbidden in ("import httpx", "import requests", "import socket", "import vcr"):
@@ -65,4 +87,6 @@ def test_core_does_no_network_io(name: str) -> None:
 def test_every_module_is_placed_in_a_layer() -> None:
     names = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
     names |= {"gateway"}
-    assert names <= CORE | EDGES_AND_ADAPTERS, f"unplaced modules: {names - CORE - EDGES_AND_ADAPTERS}"
+    assert names <= CORE | EDGES_AND_ADAPTERS, (
+        f"unplaced modules: {names - CORE - EDGES_AND_ADAPTERS}"
+    )

@@ -14,7 +14,9 @@ from messages_conformance.rules import all_rules
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "spec" / "examples"
 CORPUS = ROOT.parent / "shared" / "corpus" / "real"
-INVALID = sorted(p for p in (EXAMPLES / "invalid" / "exchanges").iterdir() if p.suffix in (".json", ".sse"))
+INVALID = sorted(
+    p for p in (EXAMPLES / "invalid" / "exchanges").iterdir() if p.suffix in (".json", ".sse")
+)
 VALID = sorted((EXAMPLES / "valid" / "exchanges").glob("*.json"))
 
 
@@ -44,7 +46,11 @@ def test_every_example_names_a_known_rule() -> None:
 def test_every_error_rule_has_an_invalid_example() -> None:
     """At least one invalid example per contract rule (scenario and generated rules excepted)."""
     families = ("schema.", "sse.", "stream.", "http.", "message.")
-    rules = {r.id for r in all_rules().values() if r.id.startswith(families) and r.severity is Severity.ERROR}
+    rules = {
+        r.id
+        for r in all_rules().values()
+        if r.id.startswith(families) and r.severity is Severity.ERROR
+    }
     covered = {_rule_of(p) for p in INVALID}
     assert sorted(rules - covered) == []
 
@@ -53,12 +59,16 @@ def _corpus() -> list[Path]:
     return sorted(CORPUS.glob("*.json")) if CORPUS.is_dir() else []
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the real corpus (../shared/corpus/real) is not present")
+@pytest.mark.skipif(
+    not CORPUS.is_dir(), reason="the real corpus (../shared/corpus/real) is not present"
+)
 def test_corpus_is_complete() -> None:
     assert len(_corpus()) == 178
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the real corpus (../shared/corpus/real) is not present")
+@pytest.mark.skipif(
+    not CORPUS.is_dir(), reason="the real corpus (../shared/corpus/real) is not present"
+)
 @pytest.mark.parametrize("path", _corpus(), ids=lambda p: p.stem[:40])
 def test_real_exchange_has_zero_error_findings(path: Path) -> None:
     for exchange in load_exchanges(path):

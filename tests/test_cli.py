@@ -51,7 +51,9 @@ def test_validate_cassette_and_raw_sse(tmp_path: Path) -> None:
     sse = tmp_path / "body.sse"
     sse.write_text('event: ping\ndata: {"type": "ping"}\n\n')
     code, out = run("validate", *map(str, cassettes), str(sse))
-    assert "stream.order.first-not-message-start" in out or "stream.order.message-stop-missing" in out
+    assert (
+        "stream.order.first-not-message-start" in out or "stream.order.message-stop-missing" in out
+    )
     assert code == 1
     assert out.count("#0:") == len(cassettes)
 
@@ -85,9 +87,26 @@ def test_suites_run_as_plain_pytest_offline() -> None:
     env = {**os.environ}
     env.pop("MCONF_GATEWAY_API_KEY", None)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "suites/test_auth.py", "--mode", "replay", "-q", "-p", "no:cacheprovider",
-         "-c", "suites/pytest.ini", "--rootdir", "suites"],
-        cwd=ROOT, capture_output=True, text=True, env=env, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "suites/test_auth.py",
+            "--mode",
+            "replay",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            "suites/pytest.ini",
+            "--rootdir",
+            "suites",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-2000:]
     assert "4 passed" in done.stdout

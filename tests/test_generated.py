@@ -10,12 +10,22 @@ import schemathesis
 from schemathesis.core.failures import FailureGroup
 
 from messages_conformance.gateway import GatewayConfig, serve_in_thread
-from messages_conformance.generated import clamp_case, conformance_check, exchange_from_requests, register_check
+from messages_conformance.generated import (
+    clamp_case,
+    conformance_check,
+    exchange_from_requests,
+    register_check,
+)
 from messages_conformance.spec import Spec
 from messages_conformance.targets import resolve
 
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
-BODY = {"model": "claude-sonnet-4-6", "max_tokens": 16, "messages": [{"role": "user", "content": "Hi"}], "stream": True}
+BODY = {
+    "model": "claude-sonnet-4-6",
+    "max_tokens": 16,
+    "messages": [{"role": "user", "content": "Hi"}],
+    "stream": True,
+}
 
 
 def _case(mode: str, body: Any) -> Any:
@@ -44,7 +54,9 @@ def _stream_case(base_url: str) -> tuple[Any, Any]:
     return case, case.call(headers=HEADERS)
 
 
-@pytest.mark.parametrize(("faults", "caught"), [((), False), (("done-terminator",), True), (("out-of-order",), True)])
+@pytest.mark.parametrize(
+    ("faults", "caught"), [((), False), (("done-terminator",), True), (("out-of-order",), True)]
+)
 def test_conformance_check_inside_schemathesis(faults: tuple[str, ...], caught: bool) -> None:
     register_check()
     with serve_in_thread(GatewayConfig(api_keys=("k",), faults=faults)) as gateway:

@@ -57,6 +57,7 @@ EXPECTED = [  # area, check, one cell per column (in ORDER)
     ("generated", "test_generated::test_generated_requests", [N, N, N, N]),
 ]
 
+
 def fixture(name: str) -> dict[str, Any]:
     return json.loads((REPORTS / f"gateway-{name}.json").read_text("utf-8"))
 

@@ -18,7 +18,9 @@ REFERENCE = ROOT / "cassettes" / "local"
 
 def parity(*argv: str) -> tuple[int, dict]:
     out = io.StringIO()
-    code = cli.run(["parity", "--reference", str(REFERENCE / "test_scenarios"), "--format", "json", *argv], out)
+    code = cli.run(
+        ["parity", "--reference", str(REFERENCE / "test_scenarios"), "--format", "json", *argv], out
+    )
     return code, json.loads(out.getvalue()) if out.getvalue().startswith("{") else {}
 
 
@@ -60,7 +62,12 @@ def test_k_of_n_tolerates_a_minority_of_deviations() -> None:
     other = Shape(200, None, "application/json", ("text",), (), "max_tokens", ("request-id",))
     assert compare(base, [base, other, base], agree=2) == []
     (diff,) = compare(base, [base, other, other], agree=2)
-    assert (diff.field, diff.received, diff.agreed, diff.attempts) == ("stop_reason", "max_tokens", 1, 3)
+    assert (diff.field, diff.received, diff.agreed, diff.attempts) == (
+        "stop_reason",
+        "max_tokens",
+        1,
+        3,
+    )
 
 
 @pytest.mark.parametrize(
@@ -84,6 +91,8 @@ def test_missing_reference_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_agree_larger_than_repeat_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    code = cli.run(["parity", "--reference", str(REFERENCE), "--repeat", "2", "--agree", "3"], io.StringIO())
+    code = cli.run(
+        ["parity", "--reference", str(REFERENCE), "--repeat", "2", "--agree", "3"], io.StringIO()
+    )
     assert code == 2
     assert "--agree must be between 1 and --repeat" in capsys.readouterr().err

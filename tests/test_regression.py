@@ -26,7 +26,12 @@ def real_run(out: Path, *faults: str) -> dict[str, Any]:
 
 
 def error_rules(report: dict[str, Any]) -> set[str]:
-    return {f["rule"] for c in report["cases"] for f in c["findings"] if f["severity"] == "error" and not f["waived"]}
+    return {
+        f["rule"]
+        for c in report["cases"]
+        for f in c["findings"]
+        if f["severity"] == "error" and not f["waived"]
+    }
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +52,9 @@ def test_clean_run_diffed_against_itself_shows_nothing(runs: dict[str, dict[str,
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_fault_diff_is_exactly_the_rules_it_breaks(runs: dict[str, dict[str, Any]], fault: str) -> None:
+def test_fault_diff_is_exactly_the_rules_it_breaks(
+    runs: dict[str, dict[str, Any]], fault: str
+) -> None:
     diff = diff_reports(runs["clean"], runs[fault])
     broken = error_rules(runs[fault])
     assert broken, f"{fault} broke nothing"

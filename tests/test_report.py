@@ -38,6 +38,7 @@ SCHEMA = json.loads(
 )
 WORKFLOW = REPO / ".github" / "workflows" / "conformance.yml"
 
+
 def fixture(name: str) -> dict[str, Any]:
     return json.loads((REPORTS / f"gateway-{name}.json").read_text("utf-8"))
 

@@ -13,7 +13,18 @@ import pytest
 from messages_conformance import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-QUICK = ["--suite", "auth", "--suite", "headers", "--suite", "requests", "--suite", "scenarios", "--suite", "errors"]
+QUICK = [
+    "--suite",
+    "auth",
+    "--suite",
+    "headers",
+    "--suite",
+    "requests",
+    "--suite",
+    "scenarios",
+    "--suite",
+    "errors",
+]
 
 # fault -> a rule that must report it (the primary deviation the fault introduces)
 EXPECTED = {
@@ -89,7 +100,20 @@ def test_clean_gateway_passes_and_writes_every_report(in_repo: None, tmp_path: P
 def test_replay_and_live_give_the_same_verdicts(in_repo: None, tmp_path: Path) -> None:
     live_dir, replay_dir = tmp_path / "live", tmp_path / "replay"
     assert run("run", "-q", "--report-dir", str(live_dir), *QUICK, "--suite", "generated")[0] == 0
-    assert run("run", "-q", "--mode", "replay", "--report-dir", str(replay_dir), *QUICK, "--suite", "generated")[0] == 0
+    assert (
+        run(
+            "run",
+            "-q",
+            "--mode",
+            "replay",
+            "--report-dir",
+            str(replay_dir),
+            *QUICK,
+            "--suite",
+            "generated",
+        )[0]
+        == 0
+    )
     live = {c["id"]: c["outcome"] for c in latest(live_dir)["cases"]}
     replay = {c["id"]: c["outcome"] for c in latest(replay_dir)["cases"]}
     assert live == replay
@@ -120,16 +144,26 @@ def test_fault_catalogue_is_covered() -> None:
     [
         (["run", "--target", "nope"], "unknown target 'nope'; known targets:"),
         (["run", "--fault", "no-such-fault"], "unknown fault 'no-such-fault'; known faults:"),
-        (["run", "--target", "anthropic", "--fault", "done-terminator"], "--fault applies to the embedded"),
+        (
+            ["run", "--target", "anthropic", "--fault", "done-terminator"],
+            "--fault applies to the embedded",
+        ),
         (["run", "--target", "ccapi"], "needs its key in $CCAPI_API_KEY"),
         (["run", "--target", "local", "--base-url", "http://127.0.0.1:1"], "conflict"),
         (["run", "--mode", "sideways"], "invalid choice"),
-        (["run", "--cassette-dir", "/nonexistent-mconf", "--mode", "replay"], "no cassettes for target 'local'"),
+        (
+            ["run", "--cassette-dir", "/nonexistent-mconf", "--mode", "replay"],
+            "no cassettes for target 'local'",
+        ),
         (["frobnicate"], "unknown command 'frobnicate'"),
     ],
 )
 def test_bad_arguments_are_one_line_exit_2(
-    in_repo: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+    in_repo: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
 ) -> None:
     monkeypatch.delenv("CCAPI_API_KEY", raising=False)
     code, _ = run(*argv)
@@ -139,7 +173,9 @@ def test_bad_arguments_are_one_line_exit_2(
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_unwritable_report_dir_is_exit_2(in_repo: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unwritable_report_dir_is_exit_2(
+    in_repo: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     code, _ = run("run", "--report-dir", str(blocker / "reports"), *QUICK)
@@ -147,9 +183,14 @@ def test_unwritable_report_dir_is_exit_2(in_repo: None, tmp_path: Path, capsys: 
     assert "cannot write reports" in capsys.readouterr().err
 
 
-def test_unknown_waiver_rule_is_exit_2(in_repo: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_waiver_rule_is_exit_2(
+    in_repo: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     profile = tmp_path / "targets.toml"
-    profile.write_text('[gw]\nbase_url = "http://127.0.0.1:1"\nkey_env = "HOME"\n[gw.waivers]\n"no.such-rule" = "x"\n')
+    profile.write_text(
+        '[gw]\nbase_url = "http://127.0.0.1:1"\nkey_env = "HOME"\n'
+        '[gw.waivers]\n"no.such-rule" = "x"\n'
+    )
     code, _ = run("run", "--targets-file", str(profile), "--target", "gw")
     assert code == 2
     assert "waives unknown rule id(s) no.such-rule" in capsys.readouterr().err
@@ -159,8 +200,16 @@ def test_unreachable_target_could_not_be_tested(in_repo: None, tmp_path: Path) -
     profile = tmp_path / "targets.toml"
     profile.write_text('[gone]\nbase_url = "http://127.0.0.1:9"\nkey_env = "HOME"\n')
     code, out = run(
-        "run", "-q", "--targets-file", str(profile), "--target", "gone", "--suite", "auth",
-        "--report-dir", str(tmp_path / "r"),
+        "run",
+        "-q",
+        "--targets-file",
+        str(profile),
+        "--target",
+        "gone",
+        "--suite",
+        "auth",
+        "--report-dir",
+        str(tmp_path / "r"),
     )
     assert code == 2, out
     report = latest(tmp_path / "r")
@@ -179,8 +228,18 @@ def test_waiver_turns_an_error_into_a_waived_finding(in_repo: None, tmp_path: Pa
         '"auth.missing-key" = "same"\n'
     )
     code, out = run(
-        "run", "-q", "--targets-file", str(profile), "--target", "lenient", "--fault", "bad-key-403",
-        "--suite", "auth", "--report-dir", str(tmp_path / "r"),
+        "run",
+        "-q",
+        "--targets-file",
+        str(profile),
+        "--target",
+        "lenient",
+        "--fault",
+        "bad-key-403",
+        "--suite",
+        "auth",
+        "--report-dir",
+        str(tmp_path / "r"),
     )
     assert code == 0, out
     report = latest(tmp_path / "r")

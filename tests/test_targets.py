@@ -62,7 +62,9 @@ def test_conflicting_or_bad_options(kwargs: dict[str, str], match: str) -> None:
 
 def test_user_file_adds_and_validates_profiles(tmp_path: Path) -> None:
     good = tmp_path / "mconf.toml"
-    good.write_text('[gw]\nbase_url = "http://127.0.0.1:9999"\nkey_env = "GW"\n[gw.waivers]\n"x" = "y"\n')
+    good.write_text(
+        '[gw]\nbase_url = "http://127.0.0.1:9999"\nkey_env = "GW"\n[gw.waivers]\n"x" = "y"\n'
+    )
     target = targets.resolve("gw", user_file=good)
     assert target.loopback and target.waivers == {"x": "y"}
     bad = tmp_path / "bad.toml"

@@ -128,5 +128,5 @@ def _check_stream(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
     )
     result.message = checker.message
     if result.message is not None:
-        found = spec.validate("message", result.message, location_prefix="accumulated")
-        result.findings.extend(found)
+        accumulated = spec.validate("message", result.message, location_prefix="accumulated")
+        result.findings.extend(accumulated)

@@ -172,7 +172,7 @@ def cmd_run(argv: list[str], stdout: IO[str]) -> int:
 def cmd_serve(argv: list[str], stdout: IO[str]) -> int:
     from .gateway.cli import main as serve_main
 
-    return serve_main(argv, stdout)
+    return serve_main(argv, stdout)  # type: ignore[arg-type]  # IO[str] is all it writes to
 
 
 def cmd_diff(argv: list[str], stdout: IO[str]) -> int:

@@ -83,13 +83,16 @@ def pin_generation() -> None:
     try:
         from hypothesis.internal.conjecture import providers
         from hypothesis.internal.floats import float_to_int
-        from sortedcontainers import SortedSet
+        from sortedcontainers import SortedSet  # type: ignore[import-untyped]
     except ImportError:  # a Hypothesis without local constants: nothing to pin
         return
     if not hasattr(providers, "_get_local_constants"):
         return
-    empty = providers.Constants(
-        integers=SortedSet(), floats=SortedSet(key=float_to_int), bytes=SortedSet(), strings=SortedSet()
+    empty = providers.Constants(  # type: ignore[attr-defined]
+        integers=SortedSet(),
+        floats=SortedSet(key=float_to_int),
+        bytes=SortedSet(),
+        strings=SortedSet(),
     )
     providers._get_local_constants = lambda: empty
 
@@ -102,7 +105,11 @@ def conformance_check(ctx: Any, response: Any, case: Any) -> None:
     """
     from .check import check_exchange
 
-    errors = [f for f in check_exchange(exchange_from_requests(response)).findings if f.severity is Severity.ERROR]
+    errors = [
+        f
+        for f in check_exchange(exchange_from_requests(response)).findings
+        if f.severity is Severity.ERROR
+    ]
     if errors:
         shown = "\n".join(str(f) for f in errors[:10])
         more = f"\n… and {len(errors) - 10} more" if len(errors) > 10 else ""

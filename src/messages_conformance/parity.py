@@ -62,7 +62,9 @@ def shape_of(exchange: Exchange, spec: Spec) -> Shape:
         status=exchange.response.status,
         error_type=inner.get("type") if isinstance(inner, dict) else None,
         content_type=exchange.response.content_type,
-        block_types=tuple(str(b.get("type")) for b in message.get("content") or [] if isinstance(b, dict)),
+        block_types=tuple(
+            str(b.get("type")) for b in message.get("content") or [] if isinstance(b, dict)
+        ),
         event_types=tuple(str(name) for name, _ in checked.events if name != "ping"),
         stop_reason=message.get("stop_reason"),
         header_names=names,
@@ -105,7 +107,10 @@ def replay_request(exchange: Exchange, transport: Transport, max_tokens: int) ->
     assert request is not None
     body: Any = request.json()
     if isinstance(body, dict) and isinstance(body.get("max_tokens"), int):
-        body = {**body, "max_tokens": min(body["max_tokens"], max(max_tokens, _thinking_floor(body)))}
+        body = {
+            **body,
+            "max_tokens": min(body["max_tokens"], max(max_tokens, _thinking_floor(body))),
+        }
     content = body if isinstance(body, dict) else request.body
     headers: dict[str, str | None] = {
         name: value for name, value in request.headers.items() if name.startswith(FORWARDED)
@@ -132,23 +137,33 @@ def run_parity(
 ) -> Iterator[Verdict]:
     spec = Spec.load()
     for exchange in references:
-        if exchange.request is None or exchange.request.json() is None and not exchange.request.body:
+        if exchange.request is None or (
+            exchange.request.json() is None and not exchange.request.body
+        ):
             continue
         reference = shape_of(exchange, spec)
-        attempts = [shape_of(replay_request(exchange, transport, max_tokens), spec) for _ in range(repeat)]
+        attempts = [
+            shape_of(replay_request(exchange, transport, max_tokens), spec) for _ in range(repeat)
+        ]
         yield Verdict(exchange.name, compare(reference, attempts, agree))
 
 
 def _parser() -> argparse.ArgumentParser:
     from .cli import ArgumentParser
 
-    parser = ArgumentParser(prog="mconf parity", description="compare a target with recorded reference answers")
-    parser.add_argument("--reference", required=True, type=Path, nargs="+", help="cassette files or folders")
+    parser = ArgumentParser(
+        prog="mconf parity", description="compare a target with recorded reference answers"
+    )
+    parser.add_argument(
+        "--reference", required=True, type=Path, nargs="+", help="cassette files or folders"
+    )
     parser.add_argument("--target", help="target profile (default: local)")
     parser.add_argument("--base-url", help="one-off target base URL")
     parser.add_argument("--api-key-env", help="environment variable holding the key")
     parser.add_argument("--targets-file", type=Path)
-    parser.add_argument("--fault", action="append", default=[], help="embedded gateway fault (repeat)")
+    parser.add_argument(
+        "--fault", action="append", default=[], help="embedded gateway fault (repeat)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="attempts per request (n)")
     parser.add_argument("--agree", type=int, help="attempts that must match (k, default n)")
     parser.add_argument("--max-tokens", type=int, default=256, help="clamp recorded max_tokens")
@@ -165,14 +180,29 @@ def parity_main(argv: list[str], stdout: IO[str]) -> int:
         raise UsageError("--agree must be between 1 and --repeat")
     references = [e for path in _files(args.reference) for e in load_exchanges(path)]
     if not references:
-        raise UsageError("no recorded exchanges under --reference; record some with `mconf run --mode record`")
-    target = resolve(args.target, base_url=args.base_url, key_env=args.api_key_env, user_file=args.targets_file)
+        raise UsageError(
+            "no recorded exchanges under --reference; record some with `mconf run --mode record`"
+        )
+    target = resolve(
+        args.target, base_url=args.base_url, key_env=args.api_key_env, user_file=args.targets_file
+    )
     with _target_url(target, args.fault) as base_url:
-        transport = Transport(base_url, auth_headers=key_headers(target.require_key(), target.auth),
-                              default_headers={"anthropic-version": "2023-06-01"}, max_retries=1)
+        transport = Transport(
+            base_url,
+            auth_headers=key_headers(target.require_key(), target.auth),
+            default_headers={"anthropic-version": "2023-06-01"},
+            max_retries=1,
+        )
         with transport:
-            verdicts = list(run_parity(references, transport, repeat=args.repeat, agree=agree,
-                                       max_tokens=args.max_tokens))
+            verdicts = list(
+                run_parity(
+                    references,
+                    transport,
+                    repeat=args.repeat,
+                    agree=agree,
+                    max_tokens=args.max_tokens,
+                )
+            )
     _print(verdicts, args.format, stdout)
     return 1 if any(v.differences for v in verdicts) else 0
 
@@ -187,7 +217,9 @@ def _files(paths: list[Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise UsageError(f"{path}: no such file or folder; point --reference at recorded cassettes")
+            raise UsageError(
+                f"{path}: no such file or folder; point --reference at recorded cassettes"
+            )
     return found
 
 
@@ -197,33 +229,46 @@ def _target_url(target: Target, faults: list[str]) -> Iterator[str]:
         if faults:
             from .cli import UsageError
 
-            raise UsageError("--fault applies to the embedded reference gateway only (--target local)")
+            raise UsageError(
+                "--fault applies to the embedded reference gateway only (--target local)"
+            )
         yield target.base_url
         return
     from .gateway import GatewayConfig, serve_in_thread
 
-    config = GatewayConfig(api_keys=(target.require_key(),), models=target.models,
-                           version_policy=target.version_policy, faults=tuple(faults),
-                           max_body_bytes=target.max_request_bytes)
+    config = GatewayConfig(
+        api_keys=(target.require_key(),),
+        models=target.models,
+        version_policy=target.version_policy,
+        faults=tuple(faults),
+        max_body_bytes=target.max_request_bytes,
+    )
     with serve_in_thread(config) as running:
         yield running.base_url
 
 
 def _print(verdicts: list[Verdict], fmt: str, stdout: IO[str]) -> None:
     if fmt == "json":
-        data = [{"name": v.name, "differences": [_plain(d) for d in v.differences]} for v in verdicts]
-        stdout.write(json.dumps({"same": not any(v.differences for v in verdicts), "exchanges": data}, indent=2) + "\n")
+        data = [
+            {"name": v.name, "differences": [_plain(d) for d in v.differences]} for v in verdicts
+        ]
+        stdout.write(
+            json.dumps(
+                {"same": not any(v.differences for v in verdicts), "exchanges": data}, indent=2
+            )
+            + "\n"
+        )
         return
     for verdict in verdicts:
         stdout.write(f"{verdict.name}: {'same' if not verdict.differences else 'DIFFERS'}\n")
         for diff in verdict.differences:
-            stdout.write(f"  {diff.field}: expected {diff.expected!r}, received {diff.received!r} "
-                         f"({diff.agreed}/{diff.attempts} matched)\n")
+            stdout.write(
+                f"  {diff.field}: expected {diff.expected!r}, received {diff.received!r} "
+                f"({diff.agreed}/{diff.attempts} matched)\n"
+            )
     differing = sum(bool(v.differences) for v in verdicts)
     stdout.write(f"{len(verdicts)} exchange(s) compared, {differing} differ\n")
 
 
 def _plain(diff: Difference) -> dict[str, Any]:
     return {f.name: getattr(diff, f.name) for f in fields(Difference)}
-
-

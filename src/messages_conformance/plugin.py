@@ -8,9 +8,8 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -43,10 +42,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--max-requests", default=None, type=int, help="request budget (live/record)")
     group.addoption("--max-output-tokens", default=None, type=int, help="output-token budget")
     group.addoption("--rate-limit", default=0.0, type=float, help="max requests per second")
-    group.addoption("--progress", dest="mconf_progress", action="store_const", const="on",
-                    default="auto", help="live progress on stderr (default: on a terminal, not in CI)")
-    group.addoption("--no-progress", dest="mconf_progress", action="store_const", const="off",
-                    help="never show live progress")
+    group.addoption(
+        "--progress",
+        dest="mconf_progress",
+        action="store_const",
+        const="on",
+        default="auto",
+        help="live progress on stderr (default: on a terminal, not in CI)",
+    )
+    group.addoption(
+        "--no-progress",
+        dest="mconf_progress",
+        action="store_const",
+        const="off",
+        help="never show live progress",
+    )
     group.addoption("--timeout-s", default=30.0, type=float, help="idle (read) timeout, seconds")
     group.addoption("--connect-timeout-s", default=5.0, type=float, help="connect timeout")
     group.addoption(
@@ -245,7 +255,9 @@ def _untestable(item: pytest.Item, exc: Exception) -> Exception | None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         harness = item.stash.get(HARNESS, None)
@@ -254,9 +266,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             record.update(outcome="error", failure=item.stash[UNTESTABLE])
         report.user_properties.append(("mconf", record))
     if report.when == "teardown":  # the record is built: a long run keeps no finished exchanges
-        for key in (HARNESS, UNTESTABLE):
-            with contextlib.suppress(KeyError):
-                del item.stash[key]
+        with contextlib.suppress(KeyError):
+            del item.stash[HARNESS]
+        with contextlib.suppress(KeyError):
+            del item.stash[UNTESTABLE]
     return report
 
 
@@ -292,7 +305,7 @@ class Collector:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for key, value in report.user_properties:
-            if key == "mconf":
+            if key == "mconf" and isinstance(value, dict):
                 self.casebook.add(value)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

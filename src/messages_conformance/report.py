@@ -60,6 +60,7 @@ SECRET_HEADERS = frozenset(
     {"x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie"}
 )
 REDACTED = "[redacted]"
+CREDENTIAL_MARKER = "REDACTED:"  # transport.credential_marker output: a class, never a key
 TOP_RULES = 10
 _SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 
@@ -133,9 +134,8 @@ def scrub(report: Report) -> dict[str, Any]:
         for side in ("request", "response"):
             part = case.get(side) or {}
             headers = part.get("headers") or {}
-            for name in headers:
-                if name.lower() in SECRET_HEADERS:
-                    headers[name] = REDACTED
+            for name, value in headers.items():
+                headers[name] = _header_value(name, value)
     return clean
 
 
@@ -484,7 +484,12 @@ def _message_text(head: str, part: Mapping[str, Any]) -> str:
 
 
 def _header_value(name: str, value: Any) -> str:
-    return REDACTED if name.lower() in SECRET_HEADERS else str(value)
+    """A credential header's value hidden; the transport's class markers (REDACTED:wrong …) kept,
+    since which kind of credential was sent is evidence, not a secret."""
+    text = str(value)
+    if name.lower() not in SECRET_HEADERS or text.startswith(CREDENTIAL_MARKER):
+        return text
+    return REDACTED
 
 
 def _waiver_section(waivers: list[Mapping[str, Any]]) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 EMBEDDED = "embedded"
@@ -41,7 +41,7 @@ class Target:
     auth: str = "x-api-key"
     key_env: str | None = None
     models: tuple[str, ...] = ("claude-sonnet-4-6",)
-    version_policy: str = "require"
+    version_policy: Literal["require", "default"] = "require"
     bearer: bool = True
     features: frozenset[str] = frozenset()
     max_tokens: int = 64
@@ -150,7 +150,7 @@ def from_mapping(name: str, data: Mapping[str, Any]) -> Target:
         auth=auth,
         key_env=data.get("key_env"),
         models=models,
-        version_policy=policy,
+        version_policy="default" if policy == "default" else "require",
         bearer=bool(data.get("bearer", True)),
         features=frozenset(data.get("features", ())),
         max_tokens=int(data.get("max_tokens", 64)),
