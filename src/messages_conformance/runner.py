@@ -61,6 +61,9 @@ def _parser() -> ArgumentParser:
     parser.add_argument("--spec-dir", type=Path, help="the contract to check against (spec/)")
     parser.add_argument("-k", dest="keyword", help="pytest -k expression to select cases")
     parser.add_argument("-q", "--quiet", action="store_true", help="less pytest output")
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument("--progress", action="store_true", help="live progress on stderr (always)")
+    shown.add_argument("--no-progress", action="store_true", help="never show live progress")
     return parser
 
 
@@ -189,6 +192,7 @@ def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
         result += ["-n", str(args.workers)]
     if not _plugin_installed():
         result += ["-p", "messages_conformance.plugin"]
+    result += ["--progress"] if args.progress else ["--no-progress"] if args.no_progress else []
     return result + (["-q"] if args.quiet else [])
 
 
