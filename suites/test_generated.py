@@ -7,6 +7,9 @@ Schemathesis failure becomes a `generated.<check>` finding.
 
 from __future__ import annotations
 
+import json
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +26,7 @@ from messages_conformance.generated import (
     pin_generation,
 )
 from messages_conformance.harness import Harness
+from messages_conformance.recording import RecordingMissing
 from messages_conformance.spec import Spec
 
 CHECKS = [
@@ -37,14 +41,11 @@ CHECKS = [
 ]
 SEED = 20231106
 pin_generation()
-schema = schemathesis.pytest.from_fixture("mconf_openapi")
 
 
-@pytest.fixture(scope="session")
-def mconf_openapi(mconf_spec: Spec, mconf_target: Any) -> Any:
-    """The OpenAPI document as a Schemathesis schema aimed at the target."""
-    loaded = schemathesis.openapi.from_path(str(mconf_spec.openapi_path))
-    loaded.config.update(base_url=mconf_target.base_url.rstrip("/"))
+def _schema() -> Any:
+    """The OpenAPI document as a Schemathesis schema; the target's URL is given per call."""
+    loaded = schemathesis.openapi.from_path(str(Spec.load().openapi_path))
     loaded.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
     # Schemathesis' coverage phase draws ~7,000 boundary cases from this schema: too many for a
     # paid endpoint. Examples + fuzzing (seeded, derandomized) keep the run small and replayable.
@@ -61,6 +62,33 @@ def mconf_openapi(mconf_spec: Spec, mconf_target: Any) -> Any:
     return loaded
 
 
+GENERATORS = ("hypothesis", "schemathesis")
+
+
+@pytest.fixture(scope="module")
+def generator_versions(request: pytest.FixtureRequest, mconf_target: Any) -> None:
+    """Generated cases depend on the generators' versions: record them; replay only with them."""
+    mode = request.config.getoption("mode")
+    folder = Path(request.config.getoption("cassette_dir")) / mconf_target.name / "test_generated"
+    stamp = folder / "generators.json"
+    installed = {name: metadata.version(name) for name in GENERATORS}
+    if mode == "record":
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps(installed, indent=2) + "\n")
+    elif mode == "replay" and stamp.is_file():
+        recorded = json.loads(stamp.read_text())
+        if recorded != installed:
+            raise RecordingMissing(
+                f"generated cases were recorded with {recorded} but {installed} is installed: "
+                "Hypothesis draws differ across versions; install with `-c constraints.txt` "
+                f"or re-record with `mconf run --target {mconf_target.name} --mode record`"
+            )
+
+
+# Loaded eagerly (not through a fixture): the target's URL goes to case.call(base_url=...).
+schema = _schema()
+
+
 @schema.parametrize()
 @settings(
     max_examples=30,
@@ -70,14 +98,20 @@ def mconf_openapi(mconf_spec: Spec, mconf_target: Any) -> Any:
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-def test_generated(case: Any, mconf: Harness) -> None:
+def test_generated(case: Any, mconf: Harness, generator_versions: None) -> None:
     """Each generated request gets a response that conforms to the contract."""
     clamp_case(case, mconf.target)
     headers = {"anthropic-version": "2023-06-01", **mconf.auth_headers()}
-    response = case.call(headers=headers, timeout=30)
+    base_url = mconf.target.base_url.rstrip("/")
+    response = case.call(base_url=base_url, headers=headers, timeout=30)
     mconf.check(exchange_from_requests(response))
     for check in CHECKS:  # one at a time, so each failure is named after its check
         try:
-            case.validate_response(response, checks=[check], headers=headers)
+            case.validate_response(
+                response,
+                checks=[check],
+                headers=headers,
+                transport_kwargs={"base_url": base_url, "headers": headers},
+            )
         except FailureGroup as group:
             mconf.findings.extend(failure_finding(check.__name__, f) for f in group.exceptions)

@@ -461,4 +461,4 @@ def test_workflow_publishes_reports_and_summaries() -> None:
     assert "secrets." in run["env"]["MCONF_API_KEY"] and "vars.MCONF_TARGET" in run["run"]
     diff = next(s for s in record["steps"] if "mconf diff" in s.get("run", ""))
     assert "steps.previous.outputs.found == 'true'" in diff["if"]
-    assert "pip install -e ." in text
+    assert "pip install -c constraints.txt -e ." in text
