@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -312,10 +311,10 @@ def test_unknown_event_type_yields_nothing_but_shapeless_payload_fails(spec: Spe
     assert [f.rule for f in spec.validate("event", ["not", "an", "object"])] == ["schema.event"]
 
 
-# ---------------------------------------------------------------- speed (sanity, not a benchmark)
+# ---------------------------------------------------------------- volume (speed: benchmarks/)
 
 
-def test_event_validation_is_fast(spec: Spec) -> None:
+def test_many_events_validate_through_the_cached_validators(spec: Spec) -> None:
     payloads = [
         {
             "type": "content_block_delta",
@@ -325,9 +324,6 @@ def test_event_validation_is_fast(spec: Spec) -> None:
         {"type": "ping"},
         {"type": "content_block_stop", "index": 0},
     ] * 10_000
-    start = time.perf_counter()
     bad = sum(1 for p in payloads for _ in spec.validate("event", p))
-    elapsed = time.perf_counter() - start
     assert bad == 0
-    # Generous bound (goal is >= 100k/s); catches an accidental slow path, not a timing test.
-    assert elapsed < 3.0, f"{len(payloads)} events took {elapsed:.2f}s"
+    assert all(spec.is_valid("event", p) for p in payloads[:3])

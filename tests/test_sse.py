@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -278,15 +277,13 @@ def test_corpus_streams_are_all_named_json_events() -> None:
             assert event.event == json.loads(event.data)["type"], path.name
 
 
-# -- speed -----------------------------------------------------------------------------
+# -- volume (speed is measured in benchmarks/validate_stream.py) ------------------------
 
 
-def test_decoding_is_fast() -> None:
+def test_decoding_a_long_stream_in_chunks() -> None:
     delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta"}}
     one = f"event: content_block_delta\ndata: {json.dumps(delta)}\n\n".encode()
     body = one * 20_000
-    started = time.perf_counter()
     events = decode([body[i : i + 4096] for i in range(0, len(body), 4096)]).events
-    elapsed = time.perf_counter() - started
     assert len(events) == 20_000
-    assert elapsed < 1.0, f"{20_000 / elapsed:,.0f} events/s; expected well over 150,000"
+    assert {e.event for e in events} == {"content_block_delta"}

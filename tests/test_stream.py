@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -519,14 +518,13 @@ def test_check_stream_runs_an_extra_payload_check_once_per_event() -> None:
     assert result.events == 7
 
 
-# -- speed -----------------------------------------------------------------------------
+# -- volume (speed is measured in benchmarks/validate_stream.py) ------------------------
 
 
-def test_checking_is_fast() -> None:
+def test_checking_a_long_stream_in_chunks() -> None:
     texts = [f" word{i}" for i in range(20_000)]
     body = sse(*text_stream(*texts))
-    started = time.perf_counter()
     result = check_stream(body[i : i + 4096] for i in range(0, len(body), 4096))
-    elapsed = time.perf_counter() - started
     assert result.findings == [] and result.events == 20_005
-    assert elapsed < 2.0, f"{20_005 / elapsed:,.0f} events/s"
+    assert result.message is not None
+    assert result.message["content"][0]["text"] == "".join(texts)
