@@ -71,7 +71,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "mconf_feature(name): run only when the target profile lists this feature"
     )
     if hasattr(config, "workerinput"):
-        config.pluginmanager.register(Shipped(config), "mconf-shipped")
+        if config.getoption("report_dir") is not None:  # a conformance run, not any xdist run
+            config.pluginmanager.register(Shipped(config), "mconf-shipped")
     else:  # the xdist controller or a plain run writes reports
         config.pluginmanager.register(Collector(config), "mconf-collector")
         from .progress import Progress, wanted
