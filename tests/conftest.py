@@ -42,14 +42,17 @@ def page() -> Iterator[Any]:
         browser.close()
 
 
-def _keep(shot: Path) -> None:
+def _save(page: Any, path: Path) -> Path:
+    page.screenshot(path=str(path), full_page=True)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     folder = os.environ.get("MCONF_SCREENSHOT_DIR")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, Path(folder) / shot.name)
+        shutil.copy(path, Path(folder) / path.name)
+    return path
 
 
 @pytest.fixture
-def keep_screenshot() -> Callable[[Path], None]:
-    """Copies a screenshot to $MCONF_SCREENSHOT_DIR when set (CI artifacts, a person's look)."""
-    return _keep
+def screenshot() -> Callable[[Any, Path], Path]:
+    """Saves a full-page PNG of a page (checked), copied to $MCONF_SCREENSHOT_DIR when set."""
+    return _save

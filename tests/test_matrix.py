@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -186,7 +185,7 @@ def test_html_is_self_contained_and_escaped() -> None:
     assert page.count('<tr class="group">') == 8
 
 
-def test_matrix_html_in_chromium(page: Any, tmp_path: Path) -> None:
+def test_matrix_html_in_chromium(page: Any, tmp_path: Path, screenshot: Any) -> None:
     paths = [str(REPORTS / f"gateway-{name}.json") for name in ORDER]
     code, out, _ = run(*paths, "--out", str(tmp_path / "matrix"))
     assert code == 0 and "matrix.html" in out
@@ -198,13 +197,7 @@ def test_matrix_html_in_chromium(page: Any, tmp_path: Path) -> None:
     fail.locator("summary").click()
     assert received.is_visible() and received.inner_text() == '"unauthorized"'
     assert fail.locator("pre.expected").is_visible()
-    shot = tmp_path / "matrix.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    if os.environ.get("MCONF_SCREENSHOT_DIR"):
-        folder = Path(os.environ["MCONF_SCREENSHOT_DIR"])
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, folder / shot.name)
+    screenshot(page, tmp_path / "matrix.png")
 
 
 # ---------------------------------------------------------------- the command

@@ -63,7 +63,7 @@ def test_fault_diff_is_exactly_the_rules_it_breaks(
 
 
 def test_matrix_of_clean_and_three_faulty_runs(
-    runs: dict[str, dict[str, Any]], tmp_path: Path, page: Any, keep_screenshot: Any
+    runs: dict[str, dict[str, Any]], tmp_path: Path, page: Any, screenshot: Any
 ) -> None:
     paths = []
     for name, report in runs.items():
@@ -78,7 +78,4 @@ def test_matrix_of_clean_and_three_faulty_runs(
     assert markdown.count("fail `") >= len(FAULTS)
     page.goto((tmp_path / "matrix" / "matrix.html").as_uri())
     assert page.locator("td.c-fail").count() >= len(FAULTS)
-    shot = tmp_path / "matrix-real.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    keep_screenshot(shot)
+    screenshot(page, tmp_path / "matrix-real.png")

@@ -338,17 +338,7 @@ def test_update_latest_falls_back_to_a_copy(
 # ---------------------------------------------------------------- in a real browser
 
 
-def screenshot(page: Any, path: Path) -> None:
-    """Save a full-page PNG, and a copy in $MCONF_SCREENSHOT_DIR when set."""
-    page.screenshot(path=str(path), full_page=True)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    if os.environ.get("MCONF_SCREENSHOT_DIR"):
-        folder = Path(os.environ["MCONF_SCREENSHOT_DIR"])
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, folder / path.name)
-
-
-def test_report_html_in_chromium(page: Any, tmp_path: Path) -> None:
+def test_report_html_in_chromium(page: Any, tmp_path: Path, screenshot: Any) -> None:
     report = fixture("error-envelope")
     report["cases"][0]["response"]["body"] = "<script>document.title='owned'</script>"
     html_path = write_reports(report, tmp_path / "run")["html"]
