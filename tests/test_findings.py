@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import subprocess
+import sys
 
 import pytest
 
@@ -72,15 +75,23 @@ def test_has_errors_ignores_warnings_and_notices() -> None:
 
 
 def test_public_api_is_exactly_all() -> None:
-    exported = {name for name in dir(messages_conformance) if not name.startswith("_")}
-    modules = {
-        name
-        for name in exported
-        if isinstance(getattr(messages_conformance, name), type(messages_conformance))
-    }
-    assert exported - modules == set(messages_conformance.__all__)
+    assert set(messages_conformance._HOMES) == set(messages_conformance.__all__)
+    assert set(messages_conformance.__all__) <= set(dir(messages_conformance))
     for name in messages_conformance.__all__:
         assert getattr(messages_conformance, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = messages_conformance.nope  # type: ignore[attr-defined]
+
+
+def test_importing_one_module_loads_nothing_else() -> None:
+    code = (
+        "import sys, messages_conformance.spec; "
+        "print(sorted(m for m in sys.modules if m.startswith('messages_conformance')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(ast.literal_eval(done.stdout))
+    assert "messages_conformance.transport" not in loaded and "httpx" not in done.stdout
+    assert "messages_conformance.spec" in loaded
 
 
 def test_exchange_values() -> None:

@@ -508,8 +508,9 @@ def test_findings_of_one_rule_are_capped_and_summarised() -> None:
 def test_check_stream_runs_an_extra_payload_check_once_per_event() -> None:
     seen: list[int] = []
 
-    def extra(payload: dict[str, Any], index: int) -> list[Finding]:
-        seen.append(index)
+    def extra(event: ServerSentEvent, payload: dict[str, Any] | None, index: int) -> list[Finding]:
+        if payload is not None:
+            seen.append(index)
         return [Finding("schema.event", Severity.ERROR, "x")] if index == 1 else []
 
     result = check_stream(sse(*text_stream("Hi")) + b"event: ping\ndata: oops\n\n", also=extra)

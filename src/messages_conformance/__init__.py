@@ -8,12 +8,15 @@ The public API is the checker core: check an exchange, read recordings, list the
             print(finding)
 """
 
-from .cassette import UnusableInput, load_exchanges
-from .check import CheckResult, check_exchange
-from .exchange import Exchange, Request, Response
-from .findings import Finding, Rule, Severity
-from .rules import all_rules
-from .spec import Spec
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use
+    from .cassette import UnusableInput, load_exchanges
+    from .check import CheckResult, check_exchange
+    from .exchange import Exchange, Request, Response
+    from .findings import Finding, Rule, Severity
+    from .rules import all_rules
+    from .spec import Spec
 
 __all__ = [
     "CheckResult",
@@ -29,3 +32,31 @@ __all__ = [
     "check_exchange",
     "load_exchanges",
 ]
+
+_HOMES = {
+    "UnusableInput": "cassette",
+    "load_exchanges": "cassette",
+    "CheckResult": "check",
+    "check_exchange": "check",
+    "Exchange": "exchange",
+    "Request": "exchange",
+    "Response": "exchange",
+    "Finding": "findings",
+    "Rule": "findings",
+    "Severity": "findings",
+    "all_rules": "rules",
+    "Spec": "spec",
+}
+
+
+def __getattr__(name: str) -> object:
+    """Lazy (PEP 562): importing one module, e.g. the gateway or spec, loads nothing else."""
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

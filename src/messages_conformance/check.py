@@ -6,6 +6,7 @@ Pure: the exchange comes in as values, findings go out. Live traffic and replay 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,9 +14,10 @@ from . import semantics
 from .exchange import Exchange
 from .findings import Finding, Rule, Severity
 from .spec import Spec
-from .sse import decode
-from .stream import StreamChecker
+from .sse import ServerSentEvent
+from .stream import check_stream
 
+Payload = dict[str, Any] | None
 BODY_NOT_JSON = Rule(
     "http.body-not-json",
     Severity.ERROR,
@@ -113,20 +115,17 @@ def _check_json(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
 
 
 def _check_stream(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
-    decoded = decode(exchange.response.body)
-    checker = StreamChecker()
-    for index, event in enumerate(decoded.events):
-        payload, found = checker.feed(event, index)
-        result.findings.extend(found)
+    def each(
+        event: ServerSentEvent, payload: dict[str, Any] | None, index: int
+    ) -> Iterable[Finding]:
         result.events.append((event.event, payload))
-        if isinstance(payload, dict) and not spec.is_valid("event", payload):
-            result.findings.extend(
-                spec.validate("event", payload, location_prefix=f"events[{index}]")
-            )
-    result.findings.extend(
-        checker.close(truncated=decoded.truncated, invalid_utf8=decoded.invalid_utf8)
-    )
-    result.message = checker.message
+        if payload is None or spec.is_valid("event", payload):
+            return ()
+        return spec.validate("event", payload, location_prefix=f"events[{index}]")
+
+    streamed = check_stream(exchange.response.body, also=each)
+    result.findings.extend(streamed.findings)
+    result.message = streamed.message
     if result.message is not None:
         accumulated = spec.validate("message", result.message, location_prefix="accumulated")
         result.findings.extend(accumulated)

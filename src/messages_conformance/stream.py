@@ -756,14 +756,15 @@ class StreamResult:
     events: int
 
 
-PayloadCheck = Callable[[dict[str, Any], int], Iterable[Finding]]
+EventCheck = Callable[[ServerSentEvent, dict[str, Any] | None, int], Iterable[Finding]]
 
 
 def check_stream(
-    chunks: bytes | Iterable[bytes], *, also: PayloadCheck | None = None
+    chunks: bytes | Iterable[bytes], *, also: EventCheck | None = None
 ) -> StreamResult:
-    """Decode and check a whole body; ``also(payload, index)`` adds per-event findings
-    (e.g. JSON Schema validation) without parsing the payload twice."""
+    """Decode and check a body chunk by chunk; ``also(event, payload, index)`` sees every
+    event with its parsed payload (None when the data is not a JSON object) and adds
+    per-event findings (e.g. JSON Schema validation) without parsing the payload twice."""
     decoder, checker = SSEDecoder(), StreamChecker()
     found: list[Finding] = []
     index = 0
@@ -771,8 +772,8 @@ def check_stream(
         for event in decoder.feed(bytes(chunk)):
             payload, event_found = checker.feed(event, index)
             found += event_found
-            if also is not None and payload is not None:
-                found += also(payload, index)
+            if also is not None:
+                found += also(event, payload, index)
             index += 1
     decoder.close()
     found += checker.close(truncated=decoder.truncated, invalid_utf8=decoder.invalid_utf8)
