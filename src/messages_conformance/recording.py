@@ -31,7 +31,7 @@ from vcr.serialize import deserialize, serialize  # type: ignore[import-untyped]
 from vcr.stubs import VCRHTTPResponse  # type: ignore[import-untyped]
 from vcr.util import read_body  # type: ignore[import-untyped]
 
-from .transport import CREDENTIAL_HEADERS, REDACTED, credential_marker, secret_header
+from .transport import CREDENTIAL_HEADERS, REDACTED, credential_marker, in_chain, secret_header
 
 __all__ = [
     "MATCH_ON",
@@ -297,12 +297,7 @@ def use_cassette(config: Any, path: str | Path, *, target: str) -> Iterator[Any]
 
 def replay_miss(exc: BaseException) -> Any:
     """The vcrpy replay miss behind ``exc`` (itself, a cause or a context), or None."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, CannotOverwriteExistingCassetteException):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
+    return in_chain(exc, CannotOverwriteExistingCassetteException)
 
 
 def translate_replay_error(exc: Any, cassette_path: str | Path, target: str) -> RecordingMissing:

@@ -125,7 +125,7 @@ _TRANSLATIONS: Final[tuple[tuple[type[httpx.HTTPError], type[TargetError]], ...]
 def translate_error(exc: httpx.HTTPError, url: str) -> TargetError:
     """Our error for an httpx error raised while talking to ``url``."""
     cause = f"{type(exc).__name__}: {exc}"
-    if isinstance(exc, httpx.ConnectError) and _caused_by(exc, ssl.SSLError):
+    if isinstance(exc, httpx.ConnectError) and in_chain(exc, ssl.SSLError) is not None:
         return TargetTLSError(url, cause)
     for source, ours in _TRANSLATIONS:
         if isinstance(exc, source):
@@ -133,13 +133,14 @@ def translate_error(exc: httpx.HTTPError, url: str) -> TargetError:
     return TargetError(url, cause)
 
 
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+def in_chain(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """``exc`` itself, or its cause or context (recursively), when it is a ``kind``."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, kind):
-            return True
+            return seen
         seen = seen.__cause__ or seen.__context__
-    return False
+    return None
 
 
 @contextlib.contextmanager
