@@ -80,10 +80,10 @@ def check_overhead(cases: int = 40) -> tuple[float, float]:
     from hypothesis import HealthCheck, Phase, given, settings
     from schemathesis.generation import GenerationMode
 
-    from messages_conformance.check import check_exchange
+    from messages_conformance.core.check import check_exchange
+    from messages_conformance.core.spec import Spec
     from messages_conformance.gateway import GatewayConfig, serve_in_thread
-    from messages_conformance.generated import exchange_from_requests
-    from messages_conformance.spec import Spec
+    from messages_conformance.suite.generated import exchange_from_requests
 
     spec = Spec.load()
     with serve_in_thread(GatewayConfig(api_keys=("bench",))) as gateway:

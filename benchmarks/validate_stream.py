@@ -20,10 +20,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from messages_conformance.check import check_exchange
-from messages_conformance.exchange import Exchange, Response
-from messages_conformance.spec import Spec
-from messages_conformance.sse import decode
+from messages_conformance.core.check import check_exchange
+from messages_conformance.core.exchange import Exchange, Response
+from messages_conformance.core.spec import Spec
+from messages_conformance.core.sse import decode
 
 HEAD = {
     "type": "message_start",
@@ -104,8 +104,8 @@ def peak_kb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
 open("/proc/self/clear_refs", "w").write("5")
-from messages_conformance.spec import Spec
-from messages_conformance.stream import check_stream
+from messages_conformance.core.spec import Spec
+from messages_conformance.core.stream import check_stream
 spec = Spec.load()
 baseline = peak_kb()
 if sys.argv[2] == "validate":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from messages_conformance.harness import Harness
+from messages_conformance.suite.harness import Harness
 
 
 def test_missing_key_is_401(mconf: Harness) -> None:

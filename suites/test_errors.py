@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from messages_conformance.harness import Harness
+from messages_conformance.suite.harness import Harness
 
 pytestmark = pytest.mark.mconf_feature("error-statuses")
 

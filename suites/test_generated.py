@@ -19,15 +19,15 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from messages_conformance.generated import (
+from messages_conformance.core.spec import Spec
+from messages_conformance.recordings.recording import RecordingMissing
+from messages_conformance.suite.generated import (
     clamp_case,
     exchange_from_requests,
     failure_finding,
     pin_generation,
 )
-from messages_conformance.harness import Harness
-from messages_conformance.recording import RecordingMissing
-from messages_conformance.spec import Spec
+from messages_conformance.suite.harness import Harness
 
 CHECKS = [
     schemathesis.checks.not_a_server_error,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from messages_conformance.harness import Harness
+from messages_conformance.suite.harness import Harness
 
 
 def test_missing_version_follows_profile(mconf: Harness) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from messages_conformance.cassette import load_exchanges
-from messages_conformance.harness import Harness
-from messages_conformance.plugin import target_of
+from messages_conformance.recordings.cassette import load_exchanges
+from messages_conformance.suite.harness import Harness
+from messages_conformance.suite.plugin import target_of
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from messages_conformance.harness import Harness
+from messages_conformance.suite.harness import Harness
 
 MESSAGES = [{"role": "user", "content": "Hello"}]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from messages_conformance.harness import Harness, Result
+from messages_conformance.suite.harness import Harness, Result
 
 WEATHER_TOOL = {
     "name": "get_weather",

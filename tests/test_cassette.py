@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from messages_conformance.cassette import UnusableInput, load_exchanges
-from messages_conformance.exchange import Exchange
+from messages_conformance.core.exchange import Exchange
+from messages_conformance.recordings.cassette import UnusableInput, load_exchanges
 
 DATA = Path(__file__).resolve().parent / "data"
 CASSETTES = DATA / "cassettes"

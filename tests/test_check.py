@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from messages_conformance.cassette import load_exchanges
-from messages_conformance.check import check_exchange
-from messages_conformance.findings import Severity
-from messages_conformance.rules import all_rules
+from messages_conformance.core.check import check_exchange
+from messages_conformance.core.findings import Severity
+from messages_conformance.core.rules import all_rules
+from messages_conformance.recordings.cassette import load_exchanges
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "spec" / "examples"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from messages_conformance import cli
-from messages_conformance.rules import render_markdown
+from messages_conformance.cli import main as cli
+from messages_conformance.core.rules import render_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "spec" / "examples"

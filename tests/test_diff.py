@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from messages_conformance.diff import (
+from messages_conformance.reports.diff import (
     Diff,
     Drift,
     HeaderChange,

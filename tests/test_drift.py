@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from messages_conformance.drift import (
+from messages_conformance.core.spec import Spec
+from messages_conformance.reports.drift import (
     STANDARD_HEADERS,
     drift_main,
     find_drift,
@@ -16,7 +17,6 @@ from messages_conformance.drift import (
     render_text,
     to_json,
 )
-from messages_conformance.spec import Spec
 
 DATA = Path(__file__).parent / "data" / "upstream" / "drift"
 CASSETTE = DATA / "drift-cassette.yaml"

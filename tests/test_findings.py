@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import messages_conformance
-from messages_conformance.findings import Rule, Severity, has_errors
+from messages_conformance.core.findings import Rule, Severity, has_errors
 
 RULE = Rule("stream.order.after-stop", Severity.ERROR, "nothing follows message_stop")
 
@@ -85,13 +85,13 @@ def test_public_api_is_exactly_all() -> None:
 
 def test_importing_one_module_loads_nothing_else() -> None:
     code = (
-        "import sys, messages_conformance.spec; "
+        "import sys, messages_conformance.core.spec; "
         "print(sorted(m for m in sys.modules if m.startswith('messages_conformance')))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(ast.literal_eval(done.stdout))
-    assert "messages_conformance.transport" not in loaded and "httpx" not in done.stdout
-    assert "messages_conformance.spec" in loaded
+    assert "messages_conformance.net.transport" not in loaded and "httpx" not in done.stdout
+    assert "messages_conformance.core.spec" in loaded
 
 
 def test_exchange_values() -> None:

@@ -9,15 +9,15 @@ import pytest
 import schemathesis
 from schemathesis.core.failures import FailureGroup
 
+from messages_conformance.core.spec import Spec
 from messages_conformance.gateway import GatewayConfig, serve_in_thread
-from messages_conformance.generated import (
+from messages_conformance.net.targets import resolve
+from messages_conformance.suite.generated import (
     clamp_case,
     conformance_check,
     exchange_from_requests,
     register_check,
 )
-from messages_conformance.spec import Spec
-from messages_conformance.targets import resolve
 
 HEADERS = {"x-api-key": "k", "anthropic-version": "2023-06-01"}
 BODY = {

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from messages_conformance.matrix import (
+from messages_conformance.reports.matrix import (
     Cell,
     build_matrix,
     cell,

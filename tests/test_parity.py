@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from messages_conformance import cli
-from messages_conformance.exchange import Exchange, Request, Response
-from messages_conformance.parity import Shape, auth_class, compare
+from messages_conformance.cli import main as cli
+from messages_conformance.cli.parity import Shape, auth_class, compare
+from messages_conformance.core.exchange import Exchange, Request, Response
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT / "cassettes" / "local"

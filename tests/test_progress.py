@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from messages_conformance.progress import Progress, wanted
+from messages_conformance.suite.progress import Progress, wanted
 
 pytest_plugins = ["pytester"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -122,7 +122,7 @@ def test_auto_is_off_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
 CONFTEST = """
 import io, pytest
 from rich.console import Console
-from messages_conformance.progress import Progress
+from messages_conformance.suite.progress import Progress
 
 BUFFER = io.StringIO()
 

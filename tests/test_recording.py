@@ -23,8 +23,9 @@ import yaml
 from vcr.request import Request  # type: ignore[import-untyped]
 from vcr.stubs import VCRHTTPResponse  # type: ignore[import-untyped]
 
-from messages_conformance import recording
-from messages_conformance.recording import (
+from messages_conformance.recordings import recording
+from messages_conformance.net.transport import WRONG_KEY, Sent, Transport
+from messages_conformance.recordings.recording import (
     AtomicPersister,
     RecordingMissing,
     Redactor,
@@ -35,7 +36,6 @@ from messages_conformance.recording import (
     replay_miss,
     use_cassette,
 )
-from messages_conformance.transport import WRONG_KEY, Sent, Transport
 
 CANARY = "sk-ant-canary-7f3e9c1d2b4a6e8f0a1b2c3d"
 BODY: dict[str, Any] = {
@@ -362,7 +362,7 @@ WRITER = textwrap.dedent(
     """
     import sys, httpx
     from pathlib import Path
-    from messages_conformance.recording import make_vcr, use_cassette
+    from messages_conformance.recordings.recording import make_vcr, use_cassette
 
     def answer(request):
         return httpx.Response(200, text="z" * 400_000)

@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 import yaml
 
-from messages_conformance import report as report_module
-from messages_conformance.report import (
+from messages_conformance.reports import report as report_module
+from messages_conformance.reports.report import (
     UnusableReport,
     load_report,
     render_html,
@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 REPORTS = Path(__file__).parent / "data" / "reports"
 FIXTURES = sorted(REPORTS.glob("*.json"))
 SCHEMA = json.loads(
-    (REPO / "src" / "messages_conformance" / "report.schema.json").read_text("utf-8")
+    (REPO / "src" / "messages_conformance" / "reports" / "report.schema.json").read_text("utf-8")
 )
 WORKFLOW = REPO / ".github" / "workflows" / "conformance.yml"
 

@@ -35,10 +35,10 @@ from typing import Any
 import pytest
 import yaml
 
-from messages_conformance import cli
-from messages_conformance.cassette import load_exchanges
+from messages_conformance.cli import main as cli
 from messages_conformance.gateway.events import encode, message_events
 from messages_conformance.gateway.model import reply
+from messages_conformance.recordings.cassette import load_exchanges
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY_VAR = "MCONF_FAULT_TEST_KEY"
@@ -730,7 +730,7 @@ def test_sigkill_mid_recording_leaves_every_cassette_loadable(tmp_path: Path) ->
     shutil.copytree(ROOT / "cassettes", cassettes)
     before = {p: p.stat().st_mtime_ns for p in cassettes.rglob("*.yaml")}
     suites = ("--suite", "scenarios", "--suite", "requests", "--suite", "errors")
-    command = [sys.executable, "-c", "from messages_conformance.cli import main; main()"]
+    command = [sys.executable, "-c", "from messages_conformance.cli.main import main; main()"]
     command += ["run", "-q", "--mode", "record", "--cassette-dir", str(cassettes), *suites]
     command += ["--report-dir", str(tmp_path / "reports")]
     env = {k: v for k, v in os.environ.items() if k != "MCONF_GATEWAY_API_KEY"}

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from messages_conformance import cli
+from messages_conformance.cli import main as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = [
@@ -91,7 +91,7 @@ def test_clean_gateway_passes_and_writes_every_report(in_repo: None, tmp_path: P
     for name in ("report.json", "junit.xml", "summary.md", "report.html"):
         assert (run_dir / name).is_file(), name
     report = latest(tmp_path)
-    schema = json.loads((ROOT / "src/messages_conformance/report.schema.json").read_text())
+    schema = json.loads((ROOT / "src/messages_conformance/reports/report.schema.json").read_text())
     jsonschema.validate(report, schema)
     assert report["counts"]["cases"] > 60
     assert rules_found(report, "error") == set()

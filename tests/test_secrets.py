@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from messages_conformance import cli
+from messages_conformance.cli import main as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ("--suite", "auth", "--suite", "headers", "--suite", "scenarios", "--suite", "errors")

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from messages_conformance import semantics
-from messages_conformance.cassette import load_exchanges
-from messages_conformance.exchange import Exchange, Request, Response
-from messages_conformance.findings import Finding, Severity
+from messages_conformance.core import semantics
+from messages_conformance.core.exchange import Exchange, Request, Response
+from messages_conformance.core.findings import Finding, Severity
+from messages_conformance.recordings.cassette import load_exchanges
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "spec" / "examples"

@@ -10,8 +10,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from messages_conformance.findings import Finding, Severity
-from messages_conformance.spec import EVENT_TYPES, RULES, Spec, spec_dir
+from messages_conformance.core.findings import Finding, Severity
+from messages_conformance.core.spec import EVENT_TYPES, RULES, Spec, spec_dir
 
 REPO = Path(__file__).resolve().parents[1]
 SPEC = REPO / "spec"

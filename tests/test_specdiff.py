@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from messages_conformance.spec import EVENT_TYPES, Spec
-from messages_conformance.specdiff import (
+from messages_conformance.core.spec import EVENT_TYPES, Spec
+from messages_conformance.reports.specdiff import (
     Difference,
     compare_specs,
     load_upstream,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from messages_conformance.sse import DecodedStream, ServerSentEvent, SSEDecoder, decode
+from messages_conformance.core.sse import DecodedStream, ServerSentEvent, SSEDecoder, decode
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "spec" / "examples"

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from messages_conformance.findings import Finding, Severity
-from messages_conformance.sse import ServerSentEvent, decode
-from messages_conformance.stream import (
+from messages_conformance.core.findings import Finding, Severity
+from messages_conformance.core.sse import ServerSentEvent, decode
+from messages_conformance.core.stream import (
     RULES,
     StreamChecker,
     StreamResult,

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from messages_conformance import targets
-from messages_conformance.targets import ProfileError
+from messages_conformance.net import targets
+from messages_conformance.net.targets import ProfileError
 
 
 def test_builtin_profiles_resolve() -> None:

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import pytest
 
-from messages_conformance.transport import (
+from messages_conformance.net.transport import (
     WRONG_KEY,
     Budget,
     BudgetExhausted,

@@ -11,12 +11,12 @@ The public API is the checker core: check an exchange, read recordings, list the
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use
-    from .cassette import UnusableInput, load_exchanges
-    from .check import CheckResult, check_exchange
-    from .exchange import Exchange, Request, Response
-    from .findings import Finding, Rule, Severity
-    from .rules import all_rules
-    from .spec import Spec
+    from .core.check import CheckResult, check_exchange
+    from .core.exchange import Exchange, Request, Response
+    from .core.findings import Finding, Rule, Severity
+    from .core.rules import all_rules
+    from .core.spec import Spec
+    from .recordings.cassette import UnusableInput, load_exchanges
 
 __all__ = [
     "CheckResult",
@@ -34,18 +34,18 @@ __all__ = [
 ]
 
 _HOMES = {
-    "UnusableInput": "cassette",
-    "load_exchanges": "cassette",
-    "CheckResult": "check",
-    "check_exchange": "check",
-    "Exchange": "exchange",
-    "Request": "exchange",
-    "Response": "exchange",
-    "Finding": "findings",
-    "Rule": "findings",
-    "Severity": "findings",
-    "all_rules": "rules",
-    "Spec": "spec",
+    "UnusableInput": "recordings.cassette",
+    "load_exchanges": "recordings.cassette",
+    "CheckResult": "core.check",
+    "check_exchange": "core.check",
+    "Exchange": "core.exchange",
+    "Request": "core.exchange",
+    "Response": "core.exchange",
+    "Finding": "core.findings",
+    "Rule": "core.findings",
+    "Severity": "core.findings",
+    "all_rules": "core.rules",
+    "Spec": "core.spec",
 }
 
 

@@ -1,5 +1,5 @@
 """`python -m messages_conformance` is `mconf`."""
 
-from .cli import main
+from .cli.main import main
 
 main()

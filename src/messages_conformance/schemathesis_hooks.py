@@ -1,12 +1,9 @@
-"""Schemathesis hooks module: `SCHEMATHESIS_HOOKS=messages_conformance.schemathesis_hooks`.
+"""The module path for `SCHEMATHESIS_HOOKS=messages_conformance.schemathesis_hooks`: our checks
+as Schemathesis checks. The hooks live in `suite/schemathesis_hooks.py`; this name is that
+module."""
 
-    SCHEMATHESIS_HOOKS=messages_conformance.schemathesis_hooks \\
-        schemathesis run spec/messages.openapi.yaml --url http://127.0.0.1:8787 \\
-        -H "x-api-key: $KEY" -H "anthropic-version: 2023-06-01" --checks all
+import sys
 
-adds `conformance_check` (our schemas, stream grammar and semantic rules) to Schemathesis' own.
-"""
+from .suite import schemathesis_hooks as _hooks
 
-from .generated import register_check
-
-register_check()
+sys.modules[__name__] = _hooks

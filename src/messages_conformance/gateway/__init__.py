@@ -2,7 +2,8 @@
 
 A second, independent implementation of the contract (stdlib, starlette and uvicorn only):
 the suites run against it offline, and its named faults prove the suites catch what they
-claim to catch.
+claim to catch. May import: the standard library, starlette, uvicorn and other gateway
+modules; never the checker (and the checker never imports it).
 
 API keys: `x-api-key: KEY` or `Authorization: Bearer KEY`. Without configured keys the
 gateway accepts the value of $MCONF_GATEWAY_API_KEY, or else the built-in `mconf-local-key`.

@@ -29,7 +29,7 @@ from urllib.parse import unquote, urldefrag, urljoin
 
 import yaml
 
-from .spec import EVENT_TYPES, Spec
+from ..core.spec import EVENT_TYPES, Spec
 
 __all__ = [
     "Difference",

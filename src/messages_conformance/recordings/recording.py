@@ -31,7 +31,7 @@ from vcr.serialize import deserialize, serialize  # type: ignore[import-untyped]
 from vcr.stubs import VCRHTTPResponse  # type: ignore[import-untyped]
 from vcr.util import read_body  # type: ignore[import-untyped]
 
-from .transport import CREDENTIAL_HEADERS, REDACTED, credential_marker, in_chain, secret_header
+from ..net.transport import CREDENTIAL_HEADERS, REDACTED, credential_marker, in_chain, secret_header
 
 __all__ = [
     "MATCH_ON",

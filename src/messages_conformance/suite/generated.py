@@ -4,24 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .exchange import Exchange, Request, Response
-from .findings import Finding, Rule, Severity
-from .targets import Target
+from ..core.exchange import Exchange, Request, Response
+from ..core.expectations import GENERATED_RULES as RULES
+from ..core.findings import Finding, Rule, Severity
+from ..net.targets import Target
 
-CHECK_NAMES = (
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_schema_conformance",
-    "response_headers_conformance",
-    "negative_data_rejection",
-    "ignored_auth",
-    "missing_required_header",
-)
-RULES = tuple(
-    Rule(f"generated.{name}", Severity.ERROR, f"Schemathesis check {name} over a generated request")
-    for name in CHECK_NAMES
-)
 SECRET_HEADERS = ("x-api-key", "authorization", "cookie")
 
 
@@ -103,7 +90,7 @@ def conformance_check(ctx: Any, response: Any, case: Any) -> None:
     Registered by `register_check()`; `SCHEMATHESIS_HOOKS=messages_conformance.schemathesis_hooks`
     makes it available to the Schemathesis CLI too.
     """
-    from .check import check_exchange
+    from ..core.check import check_exchange
 
     errors = [
         f

@@ -17,7 +17,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from messages_conformance.findings import Finding, Rule, Severity
+from .findings import Finding, Rule, Severity
 
 __all__ = [
     "EVENT_TYPES",
@@ -76,7 +76,7 @@ def spec_dir(path: Path | None = None) -> Path:
     """The spec folder: ``path`` if given, else the checkout's ``spec/``, else the packaged copy."""
     if path is not None:
         return Path(path)
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the package folder
     checkout = here.parents[1] / "spec"  # src/messages_conformance -> <repo>/spec
     if (checkout / "schemas").is_dir():
         return checkout

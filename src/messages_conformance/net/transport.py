@@ -21,7 +21,7 @@ from typing import Any, Final, TypeVar
 
 import httpx
 
-from .exchange import Exchange, Request, Response
+from ..core.exchange import Exchange, Request, Response
 
 __all__ = [
     "AUTH_MODES",

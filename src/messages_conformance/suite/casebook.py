@@ -10,13 +10,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .findings import Finding
+from ..core.findings import Finding
 
 if TYPE_CHECKING:
     import pytest
 
+    from ..net.targets import Target
     from .harness import Harness, Result
-    from .targets import Target
 
 EXCERPT = 4096
 AREAS = {
@@ -161,8 +161,8 @@ class Casebook:
         }
 
     def write(self, out: Path, *, target: Target, mode: str, faults: list[str]) -> dict[str, Path]:
-        from .report import write_reports
-        from .rules import catalogue
+        from ..core.rules import catalogue
+        from ..reports.report import write_reports
 
         report = self.build(target=target, mode=mode, faults=faults, catalogue=catalogue())
         return write_reports(report, out)

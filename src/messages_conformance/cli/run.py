@@ -9,19 +9,19 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import IO, Any
 
-from . import targets
-from .cli import ArgumentParser, UsageError, load_spec
+from ..net import targets
+from .base import ArgumentParser, UsageError, load_spec
 
 SUITES = ("auth", "headers", "requests", "scenarios", "errors", "recorded", "generated")
 
 
 def suites_dir() -> Path:
     """The repo's suites/ (source checkout) or the copy packaged in the wheel."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the package folder
     source = here.parents[1] / "suites"
     if (source / "test_scenarios.py").is_file():
         return source
-    return Path(str(resources.files(__package__).joinpath("_suites")))
+    return Path(str(resources.files("messages_conformance").joinpath("_suites")))
 
 
 def _parser() -> ArgumentParser:
@@ -118,7 +118,7 @@ def _check_limits(args: argparse.Namespace) -> None:
 
 
 def _check_waivers(target: targets.Target) -> None:
-    from .rules import all_rules
+    from ..core.rules import all_rules
 
     unknown = sorted(set(target.waivers) - set(all_rules()))
     if unknown:
@@ -131,7 +131,7 @@ def _check_waivers(target: targets.Target) -> None:
 def _check_faults(target: targets.Target, faults: list[str]) -> None:
     if not target.embedded:
         raise UsageError("--fault applies to the embedded reference gateway only (--target local)")
-    from .gateway.faults import FAULTS
+    from ..gateway.faults import FAULTS
 
     unknown = [f for f in faults if f not in FAULTS]
     if unknown:
@@ -211,7 +211,7 @@ def _verdict(code: int, run_dir: Path, args: argparse.Namespace, stdout: IO[str]
     report_file = run_dir / "report.json"
     if code == 5 or not report_file.is_file():
         raise UsageError(f"no conformance case ran (pytest exit {code}); check --suite / -k")
-    from .report import update_latest
+    from ..reports.report import update_latest
 
     update_latest(args.report_dir, run_dir)
     report = json.loads(report_file.read_text("utf-8"))
@@ -239,7 +239,7 @@ def _untested_line(report: dict[str, Any], stdout: IO[str]) -> None:
 
 def _budget_line(report: dict[str, Any], args: argparse.Namespace, stdout: IO[str]) -> None:
     """Say how many cases the budget left out (skipped, not failed: the limit was asked for)."""
-    from .plugin import BUDGET_SPENT
+    from ..suite.plugin import BUDGET_SPENT
 
     reasons = [c.get("skip_reason") or "" for c in report["cases"]]
     left_out = sum(r.startswith(BUDGET_SPENT) for r in reasons)

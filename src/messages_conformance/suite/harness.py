@@ -11,61 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .check import CheckResult, check_exchange
-from .exchange import Exchange
-from .findings import Finding, Rule, Severity
-from .spec import Spec
-from .targets import Target
-from .transport import Sent, TargetError, Transport, key_headers, scrubbed
+from ..core.check import CheckResult, check_exchange
+from ..core.exchange import Exchange
+from ..core.expectations import SUITE_RULES as RULES
+from ..core.findings import Finding
+from ..core.spec import Spec
+from ..net.targets import Target
+from ..net.transport import Sent, TargetError, Transport, key_headers, scrubbed
 
-E, W = Severity.ERROR, Severity.WARNING
-RULES = (
-    Rule("auth.missing-key", E, "a request without credentials gets 401 authentication_error"),
-    Rule("auth.wrong-key", E, "a request with a wrong key gets 401 authentication_error"),
-    Rule("auth.bearer", E, "Authorization: Bearer with a valid key is accepted (where documented)"),
-    Rule(
-        "version.missing",
-        E,
-        "a missing anthropic-version header gets what the target's profile says",
-    ),
-    Rule("version.unknown", E, "an unknown anthropic-version gets 400 invalid_request_error"),
-    Rule("beta.empty", E, "an empty anthropic-beta header is accepted"),
-    Rule("beta.unknown", W, "an unknown anthropic-beta name gets 400 invalid_request_error"),
-    Rule(
-        "request.invalid-accepted", E, "an invalid request body is rejected, not answered with 2xx"
-    ),
-    Rule("request.invalid-status", E, "an invalid request body gets 400 invalid_request_error"),
-    Rule("request.too-large", E, "a body over the size limit gets 413 request_too_large"),
-    Rule("model.unknown", E, "an unknown model gets 404 not_found_error"),
-    Rule("status.expected", E, "a valid request gets 200 (or the status the scenario provokes)"),
-    Rule("behaviour.echo", W, "asked to repeat a phrase exactly, the answer contains it"),
-    Rule(
-        "behaviour.max-tokens",
-        E,
-        "a tiny max_tokens on a long answer stops with stop_reason max_tokens",
-    ),
-    Rule(
-        "behaviour.stop-sequence", E, "a requested stop sequence never appears in the returned text"
-    ),
-    Rule("behaviour.tool-use", E, "a forced or requested tool is called, with an input object"),
-    Rule("behaviour.tool-result", E, "a tool_result turn is answered with text"),
-    Rule("behaviour.thinking", W, "with thinking enabled the answer has a thinking block first"),
-    Rule(
-        "behaviour.stream-shape", W, "streamed and non-streamed answers have the same block types"
-    ),
-    Rule("behaviour.stream-error", E, "an error after a 200 stream arrives as an `error` event"),
-    Rule("behaviour.retry-after", E, "429 and 529 answers carry a retry-after header"),
-    Rule(
-        "transport.body-too-large",
-        E,
-        "a response body is larger than the run's cap (--max-body-bytes); reading stopped there",
-    ),
-    Rule(
-        "transport.body-incomplete",
-        E,
-        "a response body broke off after the status line (idle timeout, reset, bad encoding)",
-    ),
-)
 _RULES = {rule.id: rule for rule in RULES}
 
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
-from .cassette import load_exchanges
-from .check import check_exchange
-from .exchange import Exchange
-from .spec import Spec
-from .targets import Target, resolve
-from .transport import Transport, key_headers
+from ..core.check import check_exchange
+from ..core.exchange import Exchange
+from ..core.spec import Spec
+from ..net.targets import Target, resolve
+from ..net.transport import Transport, key_headers
+from ..recordings.cassette import load_exchanges
 
 CONTRACT_HEADERS = ("content-type", "request-id", "retry-after")
 CONTRACT_PREFIXES = ("anthropic-ratelimit-",)
@@ -149,7 +149,7 @@ def run_parity(
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .cli import ArgumentParser
+    from .base import ArgumentParser
 
     parser = ArgumentParser(
         prog="mconf parity", description="compare a target with recorded reference answers"
@@ -172,7 +172,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def parity_main(argv: list[str], stdout: IO[str]) -> int:
-    from .cli import UsageError
+    from .base import UsageError
 
     args = _parser().parse_args(argv)
     agree = args.agree or args.repeat
@@ -208,7 +208,7 @@ def parity_main(argv: list[str], stdout: IO[str]) -> int:
 
 
 def _files(paths: list[Path]) -> list[Path]:
-    from .cli import UsageError
+    from .base import UsageError
 
     found: list[Path] = []
     for path in paths:
@@ -227,14 +227,14 @@ def _files(paths: list[Path]) -> list[Path]:
 def _target_url(target: Target, faults: list[str]) -> Iterator[str]:
     if not target.embedded:
         if faults:
-            from .cli import UsageError
+            from .base import UsageError
 
             raise UsageError(
                 "--fault applies to the embedded reference gateway only (--target local)"
             )
         yield target.base_url
         return
-    from .gateway import GatewayConfig, serve_in_thread
+    from ..gateway import GatewayConfig, serve_in_thread
 
     config = GatewayConfig(
         api_keys=(target.require_key(),),

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from .exchange import Exchange, Request, Response
+from ..core.exchange import Exchange, Request, Response
 
 try:
     from yaml import CSafeLoader as _SafeLoader

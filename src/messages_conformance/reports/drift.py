@@ -34,12 +34,12 @@ from typing import IO, Any
 
 import yaml
 
-from .cassette import UnusableInput, load_exchanges
-from .check import body_kind
-from .exchange import Exchange
-from .spec import EVENT_TYPES, Spec
+from ..core.check import body_kind
+from ..core.exchange import Exchange
+from ..core.spec import EVENT_TYPES, Spec
+from ..core.sse import decode
+from ..recordings.cassette import UnusableInput, load_exchanges
 from .specdiff import Node, Resolver, child
-from .sse import decode
 
 __all__ = [
     "KINDS",

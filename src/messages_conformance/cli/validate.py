@@ -1,0 +1,39 @@
+"""`mconf validate`: offline checks of recorded responses, SSE bodies or cassettes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO
+
+from .base import load_spec, parse, parser
+
+
+def cmd_validate(argv: list[str], stdout: IO[str]) -> int:
+    from ..core.check import check_exchange
+    from ..core.findings import Severity
+    from ..recordings.cassette import load_exchanges
+
+    cli = parser("validate", "check recorded responses, SSE bodies or vcrpy cassettes")
+    cli.add_argument("--format", choices=("text", "json"), default="text")
+    cli.add_argument("--spec-dir", type=Path, help="the contract to check against (spec/)")
+    cli.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    args = parse(cli, argv)
+    spec = load_spec(args.spec_dir)
+    results = []
+    for path in args.paths:
+        for exchange in load_exchanges(path):
+            findings = check_exchange(exchange, spec).findings
+            results.append((exchange.name or str(path), findings))
+    failed = any(f.severity is Severity.ERROR for _, fs in results for f in fs)
+    if args.format == "json":
+        payload = [{"name": name, "findings": [f.to_dict() for f in fs]} for name, fs in results]
+        stdout.write(json.dumps({"ok": not failed, "exchanges": payload}, indent=2) + "\n")
+    else:
+        for name, findings in results:
+            stdout.write(f"{name}: {'ok' if not findings else f'{len(findings)} finding(s)'}\n")
+            for finding in findings:
+                stdout.write("  " + str(finding).replace("\n", "\n  ") + "\n")
+        errors = sum(f.severity is Severity.ERROR for _, fs in results for f in fs)
+        stdout.write(f"{len(results)} exchange(s), {errors} error finding(s)\n")
+    return 1 if failed else 0

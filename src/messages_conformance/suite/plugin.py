@@ -1,0 +1,321 @@
+"""pytest plugin: options, markers and fixtures for the conformance suites (no checks here).
+
+Registered through the `pytest11` entry point; inert unless a test asks for its fixtures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Generator, Iterator
+from pathlib import Path
+
+import pytest
+
+from ..core.spec import Spec
+from ..net import targets
+from ..net.transport import Budget, BudgetExhausted, MiB, Timeouts, Transport, key_headers
+from .casebook import Casebook, case_record
+from .harness import Harness
+
+MODES = ("live", "record", "replay")
+REPLAY_BASE_URL = "http://127.0.0.1:9"  # never contacted: replay answers from cassettes
+CASEBOOK = pytest.StashKey[Casebook]()
+HARNESS = pytest.StashKey[Harness]()
+UNTESTABLE = pytest.StashKey[str]()
+BUDGET_SPENT = "budget spent"  # skip reasons of cases the run's budget left out start so
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("messages-conformance", "messages-conformance (mconf) suites")
+    group.addoption("--target", default=None, help="target profile name (default: local)")
+    group.addoption("--base-url", default=None, help="one-off target base URL")
+    group.addoption("--api-key-env", default=None, help="environment variable holding the key")
+    group.addoption("--model", default=None, help="model name the gateway routes")
+    group.addoption("--targets-file", default=None, type=Path, help="TOML file with more profiles")
+    group.addoption("--mode", default="live", choices=MODES, help="live | record | replay")
+    group.addoption("--cassette-dir", default=Path("cassettes"), type=Path, help="cassette root")
+    group.addoption("--report-dir", default=None, type=Path, help="write report.json etc. here")
+    group.addoption("--fault", action="append", default=[], help="embedded gateway fault (repeat)")
+    group.addoption("--latency-ms", default=0, type=int, help="embedded gateway: added latency")
+    group.addoption("--max-requests", default=None, type=int, help="request budget (live/record)")
+    group.addoption("--max-output-tokens", default=None, type=int, help="output-token budget")
+    group.addoption("--rate-limit", default=0.0, type=float, help="max requests per second")
+    group.addoption(
+        "--progress",
+        dest="mconf_progress",
+        action="store_const",
+        const="on",
+        default="auto",
+        help="live progress on stderr (default: on a terminal, not in CI)",
+    )
+    group.addoption(
+        "--no-progress",
+        dest="mconf_progress",
+        action="store_const",
+        const="off",
+        help="never show live progress",
+    )
+    group.addoption("--timeout-s", default=30.0, type=float, help="idle (read) timeout, seconds")
+    group.addoption("--connect-timeout-s", default=5.0, type=float, help="connect timeout")
+    group.addoption(
+        "--max-body-bytes", default=50 * MiB, type=int, help="response body cap (a finding)"
+    )
+    group.addoption("--spec-dir", default=None, type=Path, help="the contract (default: spec/)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "mconf_area(name): report area of a conformance case")
+    config.addinivalue_line(
+        "markers", "mconf_feature(name): run only when the target profile lists this feature"
+    )
+    if hasattr(config, "workerinput"):
+        if config.getoption("report_dir") is not None:  # a conformance run, not any xdist run
+            config.pluginmanager.register(Shipped(config), "mconf-shipped")
+    else:  # the xdist controller or a plain run writes reports
+        config.pluginmanager.register(Collector(config), "mconf-collector")
+        from .progress import Progress, wanted
+
+        if wanted(config) and not config.option.collectonly:
+            config.pluginmanager.register(Progress(config), "mconf-progress")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    features: frozenset[str] | None = None
+    for item in items:
+        for mark in item.iter_markers("mconf_feature"):
+            if features is None:
+                features = target_of(config).features
+            if mark.args[0] not in features:
+                reason = f"target profile does not list feature {mark.args[0]!r}"
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def target_of(config: pytest.Config) -> targets.Target:
+    return targets.resolve(
+        config.getoption("target"),
+        base_url=config.getoption("base_url"),
+        key_env=config.getoption("api_key_env"),
+        model=config.getoption("model"),
+        user_file=config.getoption("targets_file"),
+    )
+
+
+@pytest.fixture(scope="session")
+def mconf_spec(request: pytest.FixtureRequest) -> Spec:
+    """The contract (spec/ or --spec-dir) loaded once per session."""
+    return Spec.load(request.config.getoption("spec_dir"))
+
+
+@pytest.fixture(scope="session")
+def mconf_target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
+    """The target under test; an embedded gateway is started here when live or recording."""
+    config = request.config
+    target = target_of(config)
+    if config.getoption("mode") == "replay":
+        yield target.with_base_url(REPLAY_BASE_URL) if target.embedded else target
+        return
+    if not target.embedded:
+        yield target
+        return
+    from ..gateway import GatewayConfig, serve_in_thread
+
+    gateway = GatewayConfig(
+        api_keys=(target.require_key(),),
+        models=target.models,
+        version_policy=target.version_policy,
+        faults=tuple(config.getoption("fault")),
+        latency_ms=config.getoption("latency_ms"),
+        max_body_bytes=target.max_request_bytes,
+    )
+    with serve_in_thread(gateway) as running:
+        yield target.with_base_url(running.base_url)
+
+
+@pytest.fixture(scope="session")
+def mconf_transport(request: pytest.FixtureRequest, mconf_target: targets.Target) -> Transport:
+    """The HTTP transport to the target, with the run's budget and timeouts."""
+    config = request.config
+    replay = config.getoption("mode") == "replay"
+    key = mconf_target.key() if replay else mconf_target.require_key()
+    rate = config.getoption("rate_limit")
+    return Transport(
+        mconf_target.base_url,
+        auth_headers=key_headers(key or "replay-key", mconf_target.auth),
+        default_headers={"anthropic-version": "2023-06-01", "content-type": "application/json"},
+        timeouts=Timeouts(
+            connect=config.getoption("connect_timeout_s"), read=config.getoption("timeout_s")
+        ),
+        budget=Budget(
+            _share(config, config.getoption("max_requests")),
+            _share(config, config.getoption("max_output_tokens")),
+        ),
+        max_body_bytes=config.getoption("max_body_bytes"),
+        min_interval_s=1.0 / rate if rate and not replay else 0.0,
+        sleep=_no_sleep if replay else time.sleep,  # replay never waits on retry-after
+    )
+
+
+def _share(config: pytest.Config, total: int | None) -> int | None:
+    """This process's part of a run-wide budget: xdist workers split it, so -n never
+    multiplies what a run may spend."""
+    worker = getattr(config, "workerinput", None)
+    if total is None or worker is None:
+        return total
+    count, index = int(worker["workercount"]), int(worker["workerid"].removeprefix("gw"))
+    return total // count + (1 if index < total % count else 0)
+
+
+def _no_sleep(seconds: float) -> None:
+    """Replay answers instantly: recorded retry-after waits are skipped."""
+
+
+@pytest.fixture
+def mconf_cassette(request: pytest.FixtureRequest, mconf_target: targets.Target) -> Iterator[None]:
+    """Replay or record this test's exchanges in its own cassette (nothing in live mode)."""
+    config = request.config
+    mode = config.getoption("mode")
+    if mode == "live":
+        yield
+        return
+    from ..recordings.recording import make_vcr, use_cassette
+
+    root = config.getoption("cassette_dir") / mconf_target.name
+    vcr = make_vcr(root, mode, secrets=[k for k in [mconf_target.key()] if k])
+    with use_cassette(vcr, cassette_path(request.node), target=mconf_target.name):
+        yield
+
+
+def cassette_path(item: pytest.Item) -> str:
+    """One cassette per test item: <module>/<test name>.yaml."""
+    module = Path(str(item.path)).stem
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", item.name).strip("-")
+    return f"{module}/{name}.yaml"
+
+
+@pytest.fixture
+def mconf(
+    request: pytest.FixtureRequest,
+    mconf_target: targets.Target,
+    mconf_transport: Transport,
+    mconf_spec: Spec,
+    mconf_cassette: None,
+) -> Harness:
+    """A harness bound to the target: send requests, state expectations, collect findings."""
+    harness = Harness(
+        mconf_target, mconf_transport, mconf_spec, mode=request.config.getoption("mode")
+    )
+    request.node.stash[HARNESS] = harness
+    return harness
+
+
+@pytest.fixture
+def mconf_data(request: pytest.FixtureRequest, mconf_spec: Spec) -> Harness:
+    """A harness that checks recorded exchanges without sending anything."""
+    harness = Harness(target_of(request.config), None, mconf_spec, mode="replay")
+    request.node.stash[HARNESS] = harness
+    return harness
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    try:
+        result = yield
+    except BudgetExhausted as exc:  # the user's limit, not the target's fault: not a verdict
+        pytest.skip(f"{BUDGET_SPENT}: {exc.cause}")
+    except Exception as exc:
+        untestable = _untestable(item, exc)
+        if untestable is None:
+            raise
+        item.stash[UNTESTABLE] = str(untestable)
+        raise untestable from None
+    harness = item.stash.get(HARNESS, None)
+    if harness is not None:
+        waivers = harness.target.waivers
+        failing = [f for f in harness.findings if f.severity == "error" and f.rule not in waivers]
+        if failing:
+            text = "\n".join(str(f) for f in failing)
+            raise AssertionError(f"{len(failing)} conformance error(s):\n{text}")
+    return result
+
+
+def _untestable(item: pytest.Item, exc: Exception) -> Exception | None:
+    """The target could not be tested (unreachable, budget spent, no recording): not a verdict."""
+    from ..net.transport import TargetError
+    from ..recordings.recording import RecordingMissing, replay_miss, translate_replay_error
+
+    if isinstance(exc, TargetError | RecordingMissing):
+        return exc
+    miss = replay_miss(exc)
+    if miss is None:
+        return None
+    harness = item.stash.get(HARNESS, None)
+    target = harness.target.name if harness else "local"
+    return translate_replay_error(miss, getattr(miss.cassette, "_path", "?"), target)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        harness = item.stash.get(HARNESS, None)
+        record = case_record(item, report, harness)
+        if item.stash.get(UNTESTABLE, None):
+            record.update(outcome="error", failure=item.stash[UNTESTABLE])
+        report.user_properties.append(("mconf", record))
+    if report.when == "teardown":  # the record is built: a long run keeps no finished exchanges
+        with contextlib.suppress(KeyError):
+            del item.stash[HARNESS]
+        with contextlib.suppress(KeyError):
+            del item.stash[UNTESTABLE]
+    return report
+
+
+class Shipped:
+    """In an xdist worker: once a report is sent to the controller, the worker forgets it.
+
+    pytest's terminal reporter keeps every report for its end-of-run summary, also in xdist
+    workers, where that summary is never shown (the controller prints its own); a case record
+    carries its evidence. Kept, they grow a long run's workers by several KiB per case
+    (benchmarks/load.py measures it)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)  # after xdist serialized the report for the controller
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        report.user_properties = [p for p in report.user_properties if p[0] != "mconf"]
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        if report.failed or terminal is None:
+            return
+        for reports in getattr(terminal, "stats", {}).values():
+            if reports and reports[-1] is report:  # just added by pytest_runtest_logreport
+                reports.pop()
+
+
+class Collector:
+    """Gathers case records (also from xdist workers) and writes the run's reports."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.casebook = Casebook()
+        config.stash[CASEBOOK] = self.casebook
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for key, value in report.user_properties:
+            if key == "mconf" and isinstance(value, dict):
+                self.casebook.add(value)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        out = self.config.getoption("report_dir")
+        if out is None or not self.casebook.cases:
+            return
+        self.casebook.write(
+            out,
+            target=target_of(self.config),
+            mode=self.config.getoption("mode"),
+            faults=self.config.getoption("fault"),
+        )
