@@ -11,16 +11,14 @@ from typing import Any
 
 import pytest
 
-from messages_conformance.reports.diff import (
+from messages_conformance.reports.changes import (
     Diff,
     Drift,
     HeaderChange,
     StatusChange,
-    diff_main,
     diff_reports,
-    render_markdown,
-    to_json,
 )
+from messages_conformance.reports.diff import diff_main, render_markdown, to_json
 
 REPORTS = Path(__file__).parent / "data" / "reports"
 FAULTS = {

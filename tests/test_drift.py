@@ -9,14 +9,8 @@ from pathlib import Path
 import pytest
 
 from messages_conformance.core.spec import Spec
-from messages_conformance.reports.drift import (
-    STANDARD_HEADERS,
-    drift_main,
-    find_drift,
-    known_headers,
-    render_text,
-    to_json,
-)
+from messages_conformance.reports.drift import drift_main, render_text, to_json
+from messages_conformance.reports.sightings import STANDARD_HEADERS, find_drift, known_headers
 
 DATA = Path(__file__).parent / "data" / "upstream" / "drift"
 CASSETTE = DATA / "drift-cassette.yaml"

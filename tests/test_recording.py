@@ -23,8 +23,8 @@ import yaml
 from vcr.request import Request  # type: ignore[import-untyped]
 from vcr.stubs import VCRHTTPResponse  # type: ignore[import-untyped]
 
-from messages_conformance.recordings import recording
 from messages_conformance.net.transport import WRONG_KEY, Sent, Transport
+from messages_conformance.recordings import recording
 from messages_conformance.recordings.recording import (
     AtomicPersister,
     RecordingMissing,

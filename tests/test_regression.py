@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from messages_conformance.cli import main as cli
-from messages_conformance.reports.diff import diff_reports
+from messages_conformance.reports.changes import diff_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = ["--suite", "auth", "--suite", "headers", "--suite", "scenarios"]

@@ -19,12 +19,13 @@ import jsonschema
 import pytest
 import yaml
 
-from messages_conformance.reports import report as report_module
+from messages_conformance.reports import page as page_module
+from messages_conformance.reports import views
+from messages_conformance.reports.markdown import render_summary
+from messages_conformance.reports.page import render_html
 from messages_conformance.reports.report import (
     UnusableReport,
     load_report,
-    render_html,
-    render_summary,
     update_latest,
     validate_report,
     write_reports,
@@ -257,7 +258,7 @@ def test_html_is_self_contained() -> None:
 def test_html_groups_checks_by_area_in_documented_order() -> None:
     page = render_html(fixture("clean"))
     headings = re.findall(r'<section class="area"><h2>([^<]+) <span', page)
-    assert headings == list(report_module.AREAS)
+    assert headings == list(views.AREAS)
 
 
 def test_html_shows_each_finding_with_expected_and_received() -> None:
@@ -278,13 +279,13 @@ def test_latency_chart_is_wellformed_svg_with_one_bar_per_timed_case() -> None:
     ttfb = [r for r in root.iter(f"{ns}rect") if r.get("class") == "ttfb"]
     assert len(bars) == 9 + 1 and len(ttfb) == 9 + 1  # 9 timed cases + the legend swatch
     widths = {float(r.get("width", 0)) for r in bars[:-1]}
-    assert max(widths) <= report_module._BAR_W
+    assert max(widths) <= page_module._BAR_W
 
 
 @pytest.mark.parametrize("top", [0.0004, 0.003, 0.052, 0.9, 7.5, 130.0])
 def test_latency_axis_ticks_cover_the_slowest_case(top: float) -> None:
     case = {"id": "suites/test_a.py::test_b", "total_s": top, "ttfb_s": top / 2}
-    svg = report_module.latency_svg([case])
+    svg = page_module.latency_svg([case])
     ticks = re.findall(r'class="tick">([^<]+)<', svg)
     assert 2 <= len(ticks) <= 11, ticks
     assert ticks[0] == "0 ms"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from messages_conformance.core.spec import EVENT_TYPES, Spec
+from messages_conformance.reports.differences import Difference
 from messages_conformance.reports.specdiff import (
-    Difference,
     compare_specs,
     load_upstream,
     render_markdown,

@@ -11,12 +11,12 @@ import pytest
 from messages_conformance.core.findings import Finding, Severity
 from messages_conformance.core.sse import ServerSentEvent, decode
 from messages_conformance.core.stream import (
-    RULES,
     StreamChecker,
     StreamResult,
     check_stream,
     parse_event,
 )
+from messages_conformance.core.stream_rules import RULES
 
 ROOT = Path(__file__).resolve().parents[1]
 INVALID = ROOT / "spec" / "examples" / "invalid" / "exchanges"

@@ -31,7 +31,8 @@ from vcr.serialize import deserialize, serialize  # type: ignore[import-untyped]
 from vcr.stubs import VCRHTTPResponse  # type: ignore[import-untyped]
 from vcr.util import read_body  # type: ignore[import-untyped]
 
-from ..net.transport import CREDENTIAL_HEADERS, REDACTED, credential_marker, in_chain, secret_header
+from ..net.errors import in_chain
+from ..net.secrets import CREDENTIAL_HEADERS, REDACTED, credential_marker, secret_header
 
 __all__ = [
     "MATCH_ON",

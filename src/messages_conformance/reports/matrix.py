@@ -15,18 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .report import (
-    UnusableReport,
-    area_order,
-    case_label,
-    esc,
-    evidence,
-    html_page,
-    is_failing,
-    load_report,
-    md,
-    one_line,
-)
+from .markdown import md
+from .page import esc, html_page
+from .report import UnusableReport, load_report
+from .views import area_order, case_label, evidence, is_failing, one_line
 
 __all__ = [
     "Cell",
