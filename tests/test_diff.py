@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from messages_conformance.cli.diff import diff_main
 from messages_conformance.reports.changes import (
     Diff,
     Drift,
@@ -18,7 +19,7 @@ from messages_conformance.reports.changes import (
     StatusChange,
     diff_reports,
 )
-from messages_conformance.reports.diff import diff_main, render_markdown, to_json
+from messages_conformance.reports.diff import render_markdown, to_json
 
 REPORTS = Path(__file__).parent / "data" / "reports"
 FAULTS = {

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from messages_conformance.cli.drift import drift_main
 from messages_conformance.core.spec import Spec
-from messages_conformance.reports.drift import drift_main, render_text, to_json
+from messages_conformance.reports.drift import render_text, to_json
 from messages_conformance.reports.sightings import STANDARD_HEADERS, find_drift, known_headers
 
 DATA = Path(__file__).parent / "data" / "upstream" / "drift"

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from messages_conformance.cli.matrix import matrix_main
 from messages_conformance.reports.matrix import (
     Cell,
     build_matrix,
     cell,
     column_labels,
-    matrix_main,
     render_html,
     render_markdown,
 )

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from messages_conformance.cli.specdiff import specdiff_main
 from messages_conformance.core.spec import EVENT_TYPES, Spec
 from messages_conformance.reports.differences import Difference
 from messages_conformance.reports.specdiff import (
     compare_specs,
     load_upstream,
     render_markdown,
-    specdiff_main,
     to_json,
 )
 

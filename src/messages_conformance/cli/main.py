@@ -65,19 +65,19 @@ def cmd_serve(argv: list[str], stdout: IO[str]) -> int:
 
 
 def cmd_diff(argv: list[str], stdout: IO[str]) -> int:
-    from ..reports.diff import diff_main
+    from .diff import diff_main
 
     return diff_main(argv, stdout)
 
 
 def cmd_drift(argv: list[str], stdout: IO[str]) -> int:
-    from ..reports.drift import drift_main
+    from .drift import drift_main
 
     return drift_main(argv, stdout)
 
 
 def cmd_spec_diff(argv: list[str], stdout: IO[str]) -> int:
-    from ..reports.specdiff import specdiff_main
+    from .specdiff import specdiff_main
 
     return specdiff_main(argv, stdout)
 
@@ -89,7 +89,7 @@ def cmd_parity(argv: list[str], stdout: IO[str]) -> int:
 
 
 def cmd_matrix(argv: list[str], stdout: IO[str]) -> int:
-    from ..reports.matrix import matrix_main
+    from .matrix import matrix_main
 
     return matrix_main(argv, stdout)
 

@@ -8,18 +8,15 @@ line on stderr) when one is not.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ..core.spec import Spec
 from ..recordings.cassette import UnusableInput
-from .sightings import KINDS, DriftReport, Sighting, find_drift
+from .sightings import KINDS, DriftReport, Sighting
 
-__all__ = ["drift_main", "render_text", "to_json"]
+__all__ = ["render_text", "to_json"]
 
 KIND_TITLES: Mapping[str, str] = {
     "field": "Undeclared response fields",
@@ -56,37 +53,7 @@ def _line(sighting: Sighting) -> str:
     return f"  {sighting.count:>5}  {what}  ({sighting.first_seen})"
 
 
-def _spec(folder: Path | None) -> Spec:
+def spec_for(folder: Path | None) -> Spec:
     if folder is not None and not (folder / "schemas").is_dir():
         raise UnusableInput(f"{folder}: not a spec folder (no schemas/); pass one like spec/")
     return Spec.load(folder)
-
-
-def drift_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = None) -> int:
-    """``mconf drift RECORDING... [--format text|json]``: 0 when read, 2 on unusable input."""
-    err = stderr or sys.stderr
-    parser = argparse.ArgumentParser(
-        prog="mconf drift", description="List what recorded responses carry that the spec omits."
-    )
-    parser.add_argument(
-        "paths",
-        nargs="+",
-        type=Path,
-        metavar="RECORDING",
-        help="vcrpy cassettes, corpus exchanges, response bodies, or folders of them",
-    )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--spec-dir", type=Path, help="the contract to compare with (spec/)")
-    try:
-        args = parser.parse_args(list(argv))
-        report = find_drift(args.paths, _spec(args.spec_dir))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    except UnusableInput as exc:
-        print(f"mconf drift: error: {exc}", file=err)
-        return 2
-    if args.format == "json":
-        stdout.write(json.dumps(to_json(report), indent=2) + "\n")
-    else:
-        stdout.write(render_text(report))
-    return 0

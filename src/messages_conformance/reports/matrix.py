@@ -7,17 +7,13 @@ finding's rule and one line of evidence.
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from .markdown import md
 from .page import esc, html_page
-from .report import UnusableReport, load_report
 from .views import area_order, case_label, evidence, is_failing, one_line
 
 __all__ = [
@@ -25,7 +21,6 @@ __all__ = [
     "Matrix",
     "Row",
     "build_matrix",
-    "matrix_main",
     "render_html",
     "render_markdown",
 ]
@@ -234,28 +229,3 @@ def _html_cell(item: Cell) -> str:
 
 
 # ---------------------------------------------------------------- command
-
-
-def matrix_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = None) -> int:
-    """``mconf matrix REPORT... [--out DIR]``: 0 when written, 2 on unusable input."""
-    err = stderr or sys.stderr
-    parser = argparse.ArgumentParser(prog="mconf matrix", description="Compare targets.")
-    parser.add_argument("reports", nargs="+", type=Path, help="report.json files or run folders")
-    parser.add_argument("--out", type=Path, help="write matrix.md and matrix.html here")
-    try:
-        args = parser.parse_args(list(argv))
-        matrix = build_matrix([load_report(path) for path in args.reports])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    except UnusableReport as exc:
-        print(f"mconf matrix: error: {exc}", file=err)
-        return 2
-    text = render_markdown(matrix)
-    if args.out is None:
-        stdout.write(text)
-        return 0
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "matrix.md").write_text(text, encoding="utf-8")
-    (args.out / "matrix.html").write_text(render_html(matrix), encoding="utf-8")
-    stdout.write(f"wrote {args.out / 'matrix.md'} and {args.out / 'matrix.html'}\n")
-    return 0

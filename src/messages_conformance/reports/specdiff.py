@@ -17,13 +17,11 @@ Exit codes: 0 identical, 1 differences, 2 unusable input (one line on stderr).
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import yaml
 
@@ -37,7 +35,6 @@ __all__ = [
     "compare_specs",
     "load_upstream",
     "render_markdown",
-    "specdiff_main",
     "to_json",
 ]
 
@@ -227,43 +224,16 @@ def _cell(value: str) -> str:
     return f"`{value}`".replace("|", "\\|") if value else ""
 
 
-def _label(doc: Mapping[str, Any], path: Path) -> str:
+def label_of(doc: Mapping[str, Any], path: Path) -> str:
     info = doc.get("info") if isinstance(doc.get("info"), Mapping) else {}
     version = f" ({info['version']})" if isinstance(info, Mapping) and info.get("version") else ""
     return f"{path.name}{version}"
 
 
-def _our_spec(folder: Path | None) -> Spec:
+def our_spec(folder: Path | None) -> Spec:
     if folder is not None and not (folder / "schemas").is_dir():
         raise UnusableUpstream(f"{folder}: no schemas/ folder; give a spec folder like spec/")
     try:
         return Spec.load(folder)
     except (OSError, ValueError, KeyError) as exc:
         raise UnusableUpstream(f"{folder}: cannot load the spec ({exc})") from None
-
-
-def specdiff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = None) -> int:
-    """``mconf spec-diff UPSTREAM [--format markdown|json]``: 0 same, 1 differences, 2 unusable."""
-    err = stderr or sys.stderr
-    parser = argparse.ArgumentParser(
-        prog="mconf spec-diff", description="Compare our schemas with an upstream OpenAPI document."
-    )
-    parser.add_argument("upstream", type=Path, help="upstream OpenAPI document (JSON or YAML)")
-    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    parser.add_argument("--spec-dir", type=Path, help="our spec folder (default: spec/)")
-    try:
-        args = parser.parse_args(list(argv))
-        upstream = load_upstream(args.upstream)
-        spec = _our_spec(args.spec_dir)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    except UnusableUpstream as exc:
-        print(f"mconf spec-diff: error: {exc}", file=err)
-        return 2
-    differences = compare_specs(upstream, spec)
-    label = _label(upstream, args.upstream)
-    if args.format == "json":
-        stdout.write(json.dumps(to_json(differences, label), indent=2) + "\n")
-    else:
-        stdout.write(render_markdown(differences, label))
-    return 1 if differences else 0

@@ -1,0 +1,37 @@
+"""`mconf matrix`: argument parsing and output for reports/matrix."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from ..reports.matrix import build_matrix, render_html, render_markdown
+from ..reports.report import UnusableReport, load_report
+
+
+def matrix_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = None) -> int:
+    """``mconf matrix REPORT... [--out DIR]``: 0 when written, 2 on unusable input."""
+    err = stderr or sys.stderr
+    parser = argparse.ArgumentParser(prog="mconf matrix", description="Compare targets.")
+    parser.add_argument("reports", nargs="+", type=Path, help="report.json files or run folders")
+    parser.add_argument("--out", type=Path, help="write matrix.md and matrix.html here")
+    try:
+        args = parser.parse_args(list(argv))
+        matrix = build_matrix([load_report(path) for path in args.reports])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except UnusableReport as exc:
+        print(f"mconf matrix: error: {exc}", file=err)
+        return 2
+    text = render_markdown(matrix)
+    if args.out is None:
+        stdout.write(text)
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "matrix.md").write_text(text, encoding="utf-8")
+    (args.out / "matrix.html").write_text(render_html(matrix), encoding="utf-8")
+    stdout.write(f"wrote {args.out / 'matrix.md'} and {args.out / 'matrix.html'}\n")
+    return 0
