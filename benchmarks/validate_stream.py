@@ -1,18 +1,25 @@
-"""Throughput of stream validation vs plain decoding, and peak memory on a 200 MB stream.
+"""Stream validation against a naive parse, whole process and in process, and its peak memory.
 
-    python benchmarks/validate_stream.py [--events 20000] [--mb 200]
+    python benchmarks/validate_stream.py [--events 200000] [--mb 210] [--rounds 5]
 
-Prints, in one run: (a) SSE decoding + json parsing only, (b) full validation as every checked
-response gets it (check.check_exchange: decoding, JSON Schema per event, grammar, accumulation,
-the accumulated Message validated, semantic rules), their ratio
-(goal: b >= 0.5 x a), and the peak RSS of a child process that validates a --mb stream file
-chunk by chunk (goal: under 100 MB), next to the child's RSS after imports alone.
+Prints, in one run, each as a ratio (goal >= 1.0: checking everything is faster than the
+naive parse that checks nothing):
+
+1. whole process: `mconf validate big.sse` on a --events stream against FLOOR, six lines of
+   standard library that split the file and `json.loads` every data line (best wall time of
+   --rounds runs each, and CPU time, since the machine may be shared);
+2. in process: full validation as every checked response gets it (check.check_exchange:
+   decoding, the schema of every event, grammar, accumulation, the accumulated Message
+   validated again, semantic rules) against the same split + json.loads, in events/s;
+3. the peak RSS of `mconf validate` of a --mb stream file (goal: under 100 MB), beside the
+   RSS of the same process after imports alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -23,8 +30,15 @@ from pathlib import Path
 from messages_conformance.core.check import check_exchange
 from messages_conformance.core.exchange import Exchange, Response
 from messages_conformance.core.spec import Spec
-from messages_conformance.core.sse import decode
 
+FLOOR = """
+import json, sys
+n = 0
+for line in open(sys.argv[1], "rb").read().split(b"\\n"):
+    if line.startswith(b"data:"):
+        json.loads(line[5:]); n += 1
+print(n)
+"""
 HEAD = {
     "type": "message_start",
     "message": {
@@ -52,49 +66,94 @@ def stream_chunks(events: int) -> Iterator[bytes]:
     )
     yield _event({"type": "ping"})
     for n in range(events - 6):
-        yield _event(
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": f" word{n % 97}"},
-            }
-        )
+        delta = {"type": "text_delta", "text": f" word{n % 97}"}
+        yield _event({"type": "content_block_delta", "index": 0, "delta": delta})
     yield _event({"type": "content_block_stop", "index": 0})
-    usage = {"output_tokens": events}
-    yield _event(
-        {
-            "type": "message_delta",
-            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-            "usage": usage,
-        }
-    )
+    delta = {"stop_reason": "end_turn", "stop_sequence": None}
+    yield _event({"type": "message_delta", "delta": delta, "usage": {"output_tokens": events}})
     yield _event({"type": "message_stop"})
 
 
-def decode_only(body: bytes) -> int:
-    events = decode(body).events
-    for event in events:
-        json.loads(event.data)
-    return len(events)
+def write_stream(path: Path, events: int) -> int:
+    with path.open("wb") as out:
+        for chunk in stream_chunks(events):
+            out.write(chunk)
+    return path.stat().st_size
 
 
-def full_validation(body: bytes, spec: Spec) -> tuple[int, int]:
+# -- 1. whole process ----------------------------------------------------------------------
+
+
+def timed(command: list[str], rounds: int) -> tuple[float, float]:
+    """(best wall seconds, best CPU seconds) of `rounds` runs of a command."""
+    walls, cpus = [], []
+    for _ in range(rounds):
+        before = os.times()
+        start = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - start)
+        after = os.times()
+        cpus.append(
+            after.children_user - before.children_user + after.children_system
+            - before.children_system
+        )  # fmt: skip
+    return min(walls), min(cpus)
+
+
+def whole_process(path: Path, rounds: int) -> None:
+    floor = timed([sys.executable, "-c", FLOOR, str(path)], rounds)
+    mconf = timed([sys.executable, "-m", "messages_conformance", "validate", str(path)], rounds)
+    for label, (wall, cpu) in (
+        ("floor: split + json.loads (6 lines)", floor),
+        ("mconf validate (everything checked)", mconf),
+    ):
+        print(f"{label:44} {wall:8.3f} s wall {cpu:8.3f} s CPU")
+    print(
+        f"{'ratio floor / mconf':44} {floor[0] / mconf[0]:8.2f} x wall {floor[1] / mconf[1]:6.2f} x"
+        " CPU   (goal >= 1.0)"
+    )
+
+
+# -- 2. in process -------------------------------------------------------------------------
+
+
+def naive_parse(body: bytes) -> int:
+    count = 0
+    for line in body.split(b"\n"):
+        if line.startswith(b"data:"):
+            json.loads(line[5:])
+            count += 1
+    return count
+
+
+def full_validation(body: bytes, spec: Spec) -> int:
     """The path every checked response takes: check.check_exchange on the whole exchange."""
     headers = {"content-type": "text/event-stream; charset=utf-8", "request-id": "req_bench"}
     result = check_exchange(Exchange(Response(200, headers, body)), spec)
-    return len(result.events), len(result.findings)
+    assert not result.findings, result.findings[:3]
+    return len(result.events)
 
 
-def best_rate(fn: object, body: bytes, *args: object, rounds: int = 3) -> tuple[float, int]:
-    best = float("inf")
-    count = 0
+def best_rate(fn: object, body: bytes, *args: object, rounds: int = 3) -> float:
+    best, count = float("inf"), 0
     for _ in range(rounds):
         start = time.perf_counter()
-        out = fn(body, *args)  # type: ignore[operator]
+        count = fn(body, *args)  # type: ignore[operator]
         best = min(best, time.perf_counter() - start)
-        count = out if isinstance(out, int) else out[0]
-    return count / best, count
+    return count / best
 
+
+def in_process(path: Path, rounds: int) -> None:
+    spec = Spec.load()
+    body = path.read_bytes()
+    naive = best_rate(naive_parse, body, rounds=rounds)
+    full = best_rate(full_validation, body, spec, rounds=rounds)
+    print(f"{'(a) split + json.loads per data line':44} {naive:>12,.0f} events/s")
+    print(f"{'(b) full validation (check_exchange)':44} {full:>12,.0f} events/s")
+    print(f"{'ratio b / a':44} {full / naive:>12.2f} x   (goal >= 1.0)")
+
+
+# -- 3. memory -----------------------------------------------------------------------------
 
 CHILD = """
 import sys
@@ -104,72 +163,47 @@ def peak_kb():
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
 open("/proc/self/clear_refs", "w").write("5")
+from messages_conformance.cli.main import run
+from messages_conformance.core.check import check_exchange
 from messages_conformance.core.spec import Spec
-from messages_conformance.core.stream import check_stream
-spec = Spec.load()
+Spec.load()
 baseline = peak_kb()
-if sys.argv[2] == "validate":
-    def chunks():
-        with open(sys.argv[1], "rb") as f:
-            while block := f.read(1 << 16):
-                yield block
-    def schema(event, payload, index):
-        if payload is None or spec.is_valid("event", payload):
-            return ()
-        return list(spec.validate("event", payload))
-    result = check_stream(chunks(), also=schema)
-    bad = [f for f in result.findings if f.severity == "error"]
-    assert not bad, bad[:3]
+code = run(["validate", sys.argv[1]], open("/dev/null", "w"))
+assert code == 0, code
 print(baseline, peak_kb())
 """
 
 
-def peak_memory(mb: int) -> tuple[float, float, int]:
-    """(RSS after imports, peak RSS while validating) in MB for a stream of about `mb` MB."""
+def peak_memory(mb: int) -> None:
+    delta = {"type": "text_delta", "text": " word42"}
+    per_event = len(_event({"type": "content_block_delta", "index": 0, "delta": delta}))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "big.sse"
-        per_event = len(
-            _event(
-                {
-                    "type": "content_block_delta",
-                    "index": 0,
-                    "delta": {"type": "text_delta", "text": " word42"},
-                }
-            )
-        )
-        events = mb * 1024 * 1024 // per_event
-        with path.open("wb") as out:
-            for chunk in stream_chunks(events):
-                out.write(chunk)
-        size = path.stat().st_size
+        size = write_stream(path, mb * 1_000_000 // per_event)
         run = subprocess.run(
-            [sys.executable, "-c", CHILD, str(path), "validate"],
-            capture_output=True,
-            text=True,
-            check=True,
+            [sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, check=True
         )
-        baseline_kb, peak_kb = map(int, run.stdout.split())
-    return baseline_kb / 1024, peak_kb / 1024, size
+    baseline_kb, peak_kb = map(int, run.stdout.split())
+    label = f"peak RSS, mconf validate of {size / 1e6:.0f} MB"
+    print(f"{label:44} {peak_kb / 1024:12.1f} MB  (goal < 100)")
+    print(f"{'  of which imports + spec alone':44} {baseline_kb / 1024:12.1f} MB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--mb", type=int, default=200)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--mb", type=int, default=210)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    spec = Spec.load()
-    body = b"".join(stream_chunks(args.events))
-    rate_a, count = best_rate(decode_only, body)
-    rate_b, _ = best_rate(full_validation, body, spec)
-    print(f"stream: {count} events, {len(body) / 1e6:.1f} MB")
-    print(f"{'(a) decode + json parse':40} {rate_a:>12,.0f} events/s")
-    print(f"{'(b) full validation':40} {rate_b:>12,.0f} events/s")
-    print(f"{'ratio b / a':40} {rate_b / rate_a:>12.2f} x   (goal >= 0.5)")
-    baseline, peak, size = peak_memory(args.mb)
-    print(
-        f"{f'peak RSS validating a {size / 1e6:.0f} MB stream':40} {peak:>12.1f} MB  (goal < 100)"
-    )
-    print(f"{'  of which imports + spec alone':40} {baseline:>12.1f} MB")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "stream.sse"
+        size = write_stream(path, args.events)
+        print(f"stream: {args.events:,} events, {size / 1e6:.1f} MB\n")
+        whole_process(path, args.rounds)
+        print()
+        in_process(path, args.rounds)
+        print()
+    peak_memory(args.mb)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from messages_conformance.core.sse import DecodedStream, ServerSentEvent, SSEDecoder, decode
 
@@ -287,3 +290,60 @@ def test_decoding_a_long_stream_in_chunks() -> None:
     events = decode([body[i : i + 4096] for i in range(0, len(body), 4096)]).events
     assert len(events) == 20_000
     assert {e.event for e in events} == {"content_block_delta"}
+
+
+# -- the bytes-level decoder against a line-by-line reading of §9.2.6 -------------------
+
+
+def reference_events(body: bytes) -> tuple[list[ServerSentEvent], bool]:
+    """§9.2.6 read literally, line by line over the whole decoded text (slow, obvious)."""
+    text = body.decode("utf-8", "replace").removeprefix("\ufeff")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    partial = lines.pop()
+    events: list[ServerSentEvent] = []
+    data: list[str] = []
+    event: str | None = None
+    retry: int | None = None
+    last_id: str | None = None
+    for line in lines:
+        if not line:
+            if data:
+                events.append(ServerSentEvent(event or None, "\n".join(data), last_id, retry))
+            data, event, retry = [], None, None
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            event = value
+        elif name == "id" and "\0" not in value:
+            last_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            retry = int(value)
+    return events, bool(partial or data or event is not None)
+
+
+PIECES = [b"data: ", b"data:", b"event: ", b"id: 7", b"retry: 9", b": c", b"x", b"{}", b"\n"]
+PIECES += [b"\r", b"\r\n", b"\n\n", b"\xef\xbb\xbf", b"\xe2\x82\xac", b"\xff", b"\xe2", b"\x00"]
+
+
+@given(
+    st.lists(st.sampled_from(PIECES), max_size=40),
+    st.lists(st.integers(min_value=0, max_value=200), max_size=6),
+)
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+def test_chunked_decoding_matches_the_line_by_line_reading(
+    pieces: list[bytes], cuts: list[int]
+) -> None:
+    body = b"".join(pieces)
+    expected, truncated = reference_events(body)
+    bounds = sorted({0, len(body), *(c % (len(body) + 1) for c in cuts)})
+    chunks = [body[a:b] for a, b in itertools.pairwise(bounds)]
+    events, decoder = feed_all(*chunks)
+    assert events == expected
+    assert decoder.truncated == truncated
+    invalid = len(body.decode("utf-8", "replace")) - len(body.decode("utf-8", "ignore"))
+    assert decoder.invalid_utf8 == invalid

@@ -507,14 +507,17 @@ def test_findings_of_one_rule_are_capped_and_summarised() -> None:
 
 def test_check_stream_runs_an_extra_payload_check_once_per_event() -> None:
     seen: list[int] = []
+    vouched: list[int] = []
 
     def extra(event: ServerSentEvent, payload: dict[str, Any] | None, index: int) -> list[Finding]:
         if payload is not None:
             seen.append(index)
         return [Finding("schema.event", Severity.ERROR, "x")] if index == 1 else []
 
-    result = check_stream(sse(*text_stream("Hi")) + b"event: ping\ndata: oops\n\n", also=extra)
-    assert seen == [0, 1, 2, 3, 4, 5]
+    body = sse(*text_stream("Hi")) + b"event: ping\ndata: oops\n\n"
+    result = check_stream(body, also=extra, on_delta=vouched.append)
+    assert seen == [0, 1, 3, 4, 5]  # the text delta took the fast path: schema-shaped already
+    assert vouched == [2]
     assert rules(result.findings) == ["schema.event", "sse.data-not-json"]
     assert result.events == 7
 

@@ -56,15 +56,18 @@ def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespac
 
 def load_spec(path: Path | None) -> Spec:
     """The contract in ``path`` (default: spec/); a broken one is one UsageError line naming
-    the file, never a traceback from deep inside a validator."""
+    the file, never a traceback from deep inside a validator. Each file of a given folder is
+    checked first; the packaged contract is checked by the project's tests (and start-up
+    stays short: `mconf validate` must beat a plain parse of the file it reads)."""
     from ..core.spec import Spec, spec_dir
 
     root = spec_dir(path)
     if not (root / "schemas").is_dir():
         raise UsageError(f"{root}: not a spec folder (no schemas/); {_SPEC_FIX}")
-    for file in sorted((root / "schemas").rglob("*.json")):
-        _check_json_file(file)
-    _check_openapi(root / "messages.openapi.yaml")
+    if path is not None:
+        for file in sorted((root / "schemas").rglob("*.json")):
+            _check_json_file(file)
+        _check_openapi(root / "messages.openapi.yaml")
     try:
         return Spec.load(path)
     except Exception as exc:  # a missing kind, no $id, a schema jsonschema cannot compile
@@ -93,7 +96,8 @@ def _check_openapi(path: Path) -> None:
     import yaml
 
     try:
-        document = yaml.safe_load(path.read_text("utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
+        document = yaml.load(path.read_text("utf-8"), Loader=loader)
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise UsageError(f"{path}: unreadable OpenAPI ({detail(exc)}); {_SPEC_FIX}") from exc
     paths = document.get("paths") if isinstance(document, dict) else None

@@ -12,7 +12,7 @@ from .base import load_spec, parse, parser
 def cmd_validate(argv: list[str], stdout: IO[str]) -> int:
     from ..core.check import check_exchange
     from ..core.findings import Severity
-    from ..recordings.cassette import load_exchanges
+    from ..recordings.stream_file import open_stream
 
     cli = parser("validate", "check recorded responses, SSE bodies or vcrpy cassettes")
     cli.add_argument("--format", choices=("text", "json"), default="text")
@@ -22,6 +22,13 @@ def cmd_validate(argv: list[str], stdout: IO[str]) -> int:
     spec = load_spec(args.spec_dir)
     results = []
     for path in args.paths:
+        stream = open_stream(path)
+        if stream is not None:  # read piece by piece: a stream may be larger than memory
+            checked = check_exchange(stream.exchange, spec, chunks=stream.chunks())
+            results.append((str(path), checked.findings))
+            continue
+        from ..recordings.cassette import load_exchanges
+
         for exchange in load_exchanges(path):
             findings = check_exchange(exchange, spec).findings
             results.append((exchange.name or str(path), findings))

@@ -5,7 +5,6 @@ Pure: the exchange comes in as values, findings go out. Live traffic and replay 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from . import semantics
 from .exchange import Exchange
 from .findings import Finding, Rule, Severity
+from .payload import parse_json
 from .spec import Spec
 from .sse import ServerSentEvent
 from .stream import check_stream
@@ -33,7 +33,9 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     body_kind: str = "empty"  # json | sse | empty | other
     body: Any = None  # the parsed JSON body (json kind)
-    events: list[tuple[str | None, Any]] = field(default_factory=list)  # (event name, payload)
+    # (event name, payload) of every event in order; a common content_block_delta (the fast
+    # path) is kept as ("content_block_delta", None): its text is in the accumulated message
+    events: list[tuple[str | None, Any]] = field(default_factory=list)
     message: dict[str, Any] | None = None  # the Message: parsed, or accumulated from the stream
 
     @property
@@ -62,9 +64,13 @@ def body_kind(exchange: Exchange) -> str:
     return "other"
 
 
-def check_exchange(exchange: Exchange, spec: Spec | None = None) -> CheckResult:
+def check_exchange(
+    exchange: Exchange, spec: Spec | None = None, *, chunks: Iterable[bytes] | None = None
+) -> CheckResult:
+    """Every check over one exchange. ``chunks``: the body of an event stream piece by piece
+    (a long recorded stream read from disk) in place of ``exchange.response.body``."""
     spec = spec or Spec.load()
-    result = CheckResult(body_kind=body_kind(exchange))
+    result = CheckResult(body_kind="sse" if chunks is not None else body_kind(exchange))
     request_body = exchange.request.json() if exchange.request else None
     result.findings.extend(
         semantics.check_http(exchange.request, exchange.response, body_kind=result.body_kind)
@@ -74,7 +80,7 @@ def check_exchange(exchange: Exchange, spec: Spec | None = None) -> CheckResult:
         # official API rejects (Extra inputs, ranges, ...) is caught here.
         result.findings.extend(spec.validate("request", request_body, location_prefix="request:"))
     if result.body_kind == "sse":
-        _check_stream(exchange, spec, result)
+        _check_stream(exchange.response.body if chunks is None else chunks, spec, result)
     elif result.body_kind == "json" or exchange.response.content_type == "application/json":
         _check_json(exchange, spec, result)
     elif result.body_kind == "other":
@@ -94,7 +100,7 @@ def check_exchange(exchange: Exchange, spec: Spec | None = None) -> CheckResult:
 
 def _check_json(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
     try:
-        body = json.loads(exchange.response.body)
+        body = parse_json(exchange.response.body)
     except ValueError as exc:
         result.findings.append(
             BODY_NOT_JSON.finding(f"body is not JSON: {exc}", received=exchange.response.body[:200])
@@ -114,7 +120,10 @@ def _check_json(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
         result.message = body
 
 
-def _check_stream(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
+_DELTA_EVENT = ("content_block_delta", None)
+
+
+def _check_stream(body: bytes | Iterable[bytes], spec: Spec, result: CheckResult) -> None:
     def each(
         event: ServerSentEvent, payload: dict[str, Any] | None, index: int
     ) -> Iterable[Finding]:
@@ -123,7 +132,8 @@ def _check_stream(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
             return ()
         return spec.validate("event", payload, location_prefix=f"events[{index}]")
 
-    streamed = check_stream(exchange.response.body, also=each)
+    events = result.events
+    streamed = check_stream(body, also=each, on_delta=lambda _: events.append(_DELTA_EVENT))
     result.findings.extend(streamed.findings)
     result.message = streamed.message
     if result.message is not None:

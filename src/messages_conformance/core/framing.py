@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .findings import Finding
+from .payload import parse_json
 from .sse import ServerSentEvent
 from .stream_rules import DATA_NOT_JSON, DATA_NOT_OBJECT, NAME_MISMATCH, UNNAMED
 
@@ -14,7 +14,7 @@ def parse_event(event: ServerSentEvent, index: int) -> tuple[dict[str, Any] | No
     """The event's JSON payload (None when unusable) and the framing findings (facts §6.1)."""
     where = f"events[{index}]"
     try:
-        payload = json.loads(event.data)
+        payload = parse_json(event.data)
     except ValueError:
         return None, [
             DATA_NOT_JSON.finding(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterator
 from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from .findings import Finding
 from .semantic_rules import (
@@ -203,13 +202,25 @@ def _input_schemas(request: dict[str, Any]) -> dict[Any, dict[str, Any]]:
     return found
 
 
-def _validate_input(schema: dict[str, Any], value: Any, index: int) -> Iterator[Finding]:
+@functools.lru_cache(maxsize=64)
+def _input_validator(schema_json: str) -> Any:
+    """A validator for one tool's input_schema (compiled once per distinct schema), or None
+    when the schema itself is broken: that is the client's problem, not the server's."""
+    from jsonschema import Draft202012Validator  # imported when a tool call is checked
+
+    schema = json.loads(schema_json)
     try:
         Draft202012Validator.check_schema(schema)
-        errors = list(Draft202012Validator(schema).iter_errors(value))
-    except SchemaError:
-        return  # a broken input_schema is the client's problem, not the server's
-    except Exception:  # unresolvable $ref, bad regex, runaway recursion: same, never raise
+        return Draft202012Validator(schema)
+    except Exception:  # SchemaError, bad regex, runaway recursion: never raise
+        return None
+
+
+def _validate_input(schema: dict[str, Any], value: Any, index: int) -> Iterator[Finding]:
+    try:
+        validator = _input_validator(json.dumps(schema, sort_keys=True))
+        errors = list(validator.iter_errors(value)) if validator is not None else []
+    except Exception:  # unresolvable $ref, runaway recursion, unserializable schema: never raise
         return
     for error in errors[:5]:
         pointer = "".join(f"/{part}" for part in error.absolute_path)

@@ -33,6 +33,7 @@ from typing import Any
 from .accumulate import Block, accumulate, apply_message_delta, json_or_none
 from .findings import Finding
 from .framing import parse_event
+from .payload import KIND, read_delta
 from .sse import ServerSentEvent, SSEDecoder
 from .stream_book import _DEFAULT_LIMIT, StreamBook
 from .stream_rules import (
@@ -345,19 +346,40 @@ class StreamResult:
 
 
 EventCheck = Callable[[ServerSentEvent, dict[str, Any] | None, int], Iterable[Finding]]
+_DELTA_HEAD = b"event: content_block_delta\ndata: "  # the one shape of a delta block on the wire
 
 
 def check_stream(
-    chunks: bytes | Iterable[bytes], *, also: EventCheck | None = None
+    chunks: bytes | Iterable[bytes],
+    *,
+    also: EventCheck | None = None,
+    on_delta: Callable[[int], object] | None = None,
 ) -> StreamResult:
     """Decode and check a body chunk by chunk; ``also(event, payload, index)`` sees every
     event with its parsed payload (None when the data is not a JSON object) and adds
-    per-event findings (e.g. JSON Schema validation) without parsing the payload twice."""
+    per-event findings (e.g. JSON Schema validation) without parsing the payload twice.
+
+    The common ``content_block_delta`` (``payload.read_delta``: the schema's shape, so no
+    schema check is needed) that the grammar accepts as it is (``feed_text_delta``) takes
+    the fast path: no event object, no dict, no ``also``; ``on_delta(index)`` is told."""
     decoder, checker = SSEDecoder(), StreamChecker()
     found: list[Finding] = []
     index = 0
+    head = len(_DELTA_HEAD)
     for chunk in [chunks] if isinstance(chunks, bytes | bytearray) else chunks:
-        for event in decoder.feed(bytes(chunk)):
+        for block in decoder.feed_blocks(bytes(chunk)):
+            if block.startswith(_DELTA_HEAD) and block.find(b"\n", head) < 0:
+                read = read_delta(block[head:])
+                if read is not None and checker.feed_text_delta(
+                    read.index, KIND[type(read.delta)], read.delta.text
+                ):
+                    if on_delta is not None:
+                        on_delta(index)
+                    index += 1
+                    continue
+            event = decoder.parse_block(block)
+            if event is None:
+                continue
             payload, event_found = checker.feed(event, index)
             found += event_found
             if also is not None:

@@ -9,6 +9,7 @@ from .accumulate import USAGE_COUNTS, Block, apply_usage
 from .findings import Finding, Rule
 from .stream_rules import (
     BLOCK_LATE,
+    DELTA_TARGETS,
     EMPTY,
     INCOMPLETE,
     INPUT_ZERO,
@@ -38,6 +39,22 @@ class StreamBook:
         self._deltas = 0  # message_delta events seen
         self._ended_by: str | None = None  # "message_stop" or "error"
         self.last_payload: dict[str, Any] | None = None
+
+    def feed_text_delta(self, block_index: int, kind: str, text: str) -> bool:
+        """The common content_block_delta, judged without a dict: a text, thinking or
+        input_json delta (``kind``) appending ``text`` to the open block ``block_index``.
+        True when the general path would find nothing either (after message_start, before
+        any message_delta, the block open and of a type the delta fits): the event is
+        counted and accumulated. False, with nothing changed, when it must go the general
+        way (``StreamChecker.feed_payload``), which then reports what is wrong."""
+        if self._message is None or self._ended_by is not None or self._deltas:
+            return False
+        block = self._by_index.get(block_index)
+        if block is None or not block.open or block.type not in DELTA_TARGETS[kind]:
+            return False
+        self._events += 1
+        block.append(text)
+        return True
 
     def _input_zero(self, usage: dict[str, Any], index: int) -> list[Finding]:
         counts = [usage.get(key) for key in USAGE_COUNTS if key != "output_tokens"]
