@@ -114,7 +114,7 @@ ERRORS = [
     ({"model": "mconf-test-429"}, "RateLimitError", 429),
     ({"model": "mconf-test-500"}, "InternalServerError", 500),
     ({"model": "mconf-test-529"}, "APIStatusError", 529),
-    ({"max_tokens": 0}, "BadRequestError", 400),
+    ({"max_tokens": -1}, "BadRequestError", 400),
 ]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from gateway_helpers import WEATHER_TOOL, Post, body
 
+from messages_conformance.gateway.catalogue import Catalogue
 from messages_conformance.gateway.validation import Limits, validate
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "real"
@@ -44,8 +45,13 @@ BAD_BODIES: list[tuple[str, Any, str]] = [
     ("model-type", body(model=3), "model: Input should be a valid string"),
     ("max-tokens-type", body(max_tokens="9"), "max_tokens: Input should be a valid integer"),
     ("max-tokens-bool", body(max_tokens=True), "max_tokens: Input should be a valid integer"),
-    ("max-tokens-0", body(max_tokens=0), "max_tokens: Input should be greater than or equal to 1"),
-    ("max-tokens-huge", body(max_tokens=64001), "max_tokens: 64001 > 64000, which is the maximum"),
+    ("max-tokens-negative", body(max_tokens=-1), "max_tokens: Input should be greater than or equal to 0"),
+    ("max-tokens-huge", body(max_tokens=128001), "max_tokens: 128001 > 128000, which is the maximum"),
+    (
+        "max-tokens-over-4-5-ceiling",
+        body(model="claude-haiku-4-5", max_tokens=64001),
+        "max_tokens: 64001 > 64000, which is the maximum allowed number of output tokens for claude-haiku-4-5",
+    ),
     (
         "temperature-high",
         body(temperature=1.5),
@@ -58,7 +64,7 @@ BAD_BODIES: list[tuple[str, Any, str]] = [
     ),
     ("temperature-type", body(temperature="hot"), "temperature: Input should be a valid number"),
     ("top-p-high", body(top_p=1.01), "top_p: Input should be less than or equal to 1"),
-    ("top-k-negative", body(top_k=-1), "top_k: Input should be greater than or equal to 0"),
+    ("top-k-negative", body(top_k=-2), "top_k: Input should be greater than or equal to 0"),
     ("stream-type", body(stream="yes"), "stream: Input should be a valid boolean"),
     (
         "metadata-extra",
@@ -340,7 +346,8 @@ def _corpus(status: int) -> list[Path]:
 def _corpus_limits(path: Path) -> Limits:
     headers = json.loads(path.read_text())["request"]["headers"]
     betas = frozenset(b.strip() for b in headers.get("anthropic-beta", "").split(",") if b.strip())
-    return Limits(max_output_tokens=128000, betas=betas)
+    model = json.loads(path.read_text())["request"]["body"].get("model")
+    return Limits(max_output_tokens=Catalogue().max_tokens(model), betas=betas)
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus of real traffic not present")

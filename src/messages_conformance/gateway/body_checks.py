@@ -11,6 +11,7 @@ from .request_rules import (
     FIELD_TYPES,
     ID_PATTERN,
     IMAGE_MEDIA_TYPES,
+    MESSAGE_KEYS,
     OPEN_BLOCKS,
     RANGES,
     REQUIRED_BLOCK_KEYS,
@@ -18,7 +19,9 @@ from .request_rules import (
     ROLES,
     SOURCE_KEYS,
     SOURCE_TAGS,
+    THREAD_KEYS,
     TYPE_NAMES,
+    UNSET_SENTINEL,
     Body,
     Limits,
     Messages,
@@ -50,7 +53,7 @@ def check_types(body: Body, limits: Limits) -> Messages:
 def check_ranges(body: Body, limits: Limits) -> Messages:
     for name, (low, high) in RANGES.items():
         value = body.get(name)
-        if value is None:
+        if value is None or (name in UNSET_SENTINEL and value == -1):
             continue
         if low is not None and value < low:
             yield f"{name}: Input should be greater than or equal to {low}"
@@ -64,6 +67,16 @@ def check_max_tokens(body: Body, limits: Limits) -> Messages:
             f"max_tokens: {body['max_tokens']} > {limits.max_output_tokens}, which is the "
             f"maximum allowed number of output tokens for {body['model']}"
         )
+
+
+def check_thread(body: Body, limits: Limits) -> Messages:
+    """`thread`: `{"type": "create"}` or `{"type": "continue", "previous_message_id": id}`."""
+    thread = body.get("thread")
+    if thread is None:
+        return
+    yield from _tagged(thread, "thread", THREAD_KEYS)
+    if thread["type"] == "continue" and not isinstance(thread.get("previous_message_id"), str):
+        yield "thread.continue.previous_message_id: Field required"
 
 
 def check_metadata(body: Body, limits: Limits) -> Messages:
@@ -121,7 +134,7 @@ def _message(message: Any, path: str, limits: Limits) -> Messages:
     if not isinstance(message, dict) or "role" not in message or "content" not in message:
         yield f"{path}: Input does not match the expected shape."
         return
-    yield from _extra_keys(message, ("role", "content"), path)
+    yield from _extra_keys(message, MESSAGE_KEYS.get(message["role"], ("role", "content")), path)
     if message["role"] not in ROLES:
         yield f"{path}.role: Input should be 'user', 'assistant' or 'system'"
     content = message["content"]

@@ -6,11 +6,12 @@ import os
 from dataclasses import dataclass
 from typing import Literal
 
+from .catalogue import MODELS, Catalogue
+
 DEFAULT_API_KEY = "mconf-local-key"
 API_KEY_ENV = "MCONF_GATEWAY_API_KEY"
-DEFAULT_MODELS = ("claude-opus-4-7", "claude-sonnet-4-6", "claude-haiku-4-5", "claude-opus-4-6")
+DEFAULT_MODELS = tuple(entry.id for entry in MODELS)  # catalogue.py, the one model table
 MAX_BODY_BYTES = 32 * 1024 * 1024  # facts §1.1: 32 MB request limit
-MAX_OUTPUT_TOKENS = 64000
 
 VersionPolicy = Literal["require", "default"]
 VERSION_POLICIES: tuple[VersionPolicy, ...] = ("require", "default")
@@ -27,7 +28,7 @@ class GatewayConfig:
     latency_ms: float = 0.0  # added before answering each request
     max_body_bytes: int = MAX_BODY_BYTES
     event_delay_ms: float = 0.0  # pause between streamed events
-    max_output_tokens: int = MAX_OUTPUT_TOKENS  # per-model max_tokens ceiling
+    max_output_tokens: int | None = None  # one max_tokens ceiling for every model; None: the table
 
     def __post_init__(self) -> None:
         if self.version_policy not in VERSION_POLICIES:
@@ -39,5 +40,10 @@ class GatewayConfig:
             return frozenset(self.api_keys)
         return frozenset({os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY})
 
-    def known_models(self) -> frozenset[str]:
-        return frozenset(DEFAULT_MODELS + self.models)
+    def catalogue(self) -> Catalogue:
+        """The served models: the table plus `models`."""
+        return Catalogue(self.models)
+
+    def ceiling(self, catalogue: Catalogue, model: object) -> int:
+        """The max_tokens ceiling for `model` (the table's, unless one is configured)."""
+        return self.max_output_tokens or catalogue.max_tokens(model)

@@ -3,6 +3,8 @@
 Order (facts §1.1, §2, §8): size (413) → auth (401) → anthropic-version / anthropic-beta
 (400) → JSON → body validation (400) → test-error triggers → model lookup (404) →
 deterministic model → JSON Message or SSE stream. Faults hook in at each step.
+The neighbours real clients call take the same gate: `count_tokens` (the same prompt count
+as `usage.input_tokens`) and the models list (catalogue.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from .events import Event, encode, message_events, stream_error_events
 from .faults import select
 from .ids import digest, request_id
 from .model import reply
+from .prompt import read_prompt
+from .threads import Threads
 from .validation import Limits, validate
 
 JSON_TYPE = "application/json"
@@ -27,6 +31,25 @@ TEST_HEADER = "x-mconf-test-error"
 TEST_MODEL_PREFIX = "mconf-test-"
 TRIGGERS = frozenset({"429", "500", "504", "529", "stream"})
 TOO_LARGE = ApiError("request_too_large", "Request exceeds the maximum allowed number of bytes.")
+# `POST /v1/messages/count_tokens` body (the SDK's MessageCountTokensParams, GA and beta)
+COUNT_FIELDS = frozenset(
+    {
+        "model",
+        "messages",
+        "system",
+        "tools",
+        "tool_choice",
+        "thinking",
+        "cache_control",
+        "output_config",
+        "speed",
+        "context_management",
+        "mcp_servers",
+        "billing_policy",
+        "compaction",
+    }
+)
+MAX_PAGE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +69,18 @@ class Handler:
         self.config = config
         self.faults = select(config.faults)
         self.keys = config.accepted_keys()
-        self.models = config.known_models()
+        self.models = config.catalogue()
+        self.threads = Threads()
 
     def answer(self, headers: Mapping[str, str], raw: bytes) -> Answer:
         rid = request_id()
         admitted = self._admit(headers, raw)
         if isinstance(admitted, ApiError):
             return self.error(admitted, rid)
-        body = self.faults.request(admitted)
+        resumed = self.threads.resume(self.faults.request(admitted))
+        if isinstance(resumed, ApiError):
+            return self.error(resumed, rid)
+        body = resumed
         trigger = _test_trigger(body, headers)
         if trigger == "stream" and body.get("stream") is True:
             return self._stream(stream_error_events(self._message(body, raw)), rid)
@@ -62,33 +89,88 @@ class Handler:
         if body.get("model") not in self.models:
             return self.error(ApiError("not_found_error", f"model: {body.get('model')}"), rid)
         message = self._message(body, raw)
+        self.threads.keep(body, message)
         if body.get("stream") is True:
             return self._stream(message_events(message), rid)
         return self._json(200, message, rid, retry_after=None)
 
-    def _admit(self, headers: Mapping[str, str], raw: bytes) -> dict[str, Any] | ApiError:
-        """The parsed body, or the first error no fault waives."""
-        betas = wire.betas(headers)
+    def count_tokens(self, headers: Mapping[str, str], raw: bytes) -> Answer:
+        """`POST /v1/messages/count_tokens`: `{"input_tokens": n}` for a Messages body subset."""
+        rid = request_id()
+        body = self._count_body(headers, raw)
+        if isinstance(body, ApiError):
+            return self.error(body, rid)
+        if body.get("model") not in self.models:
+            return self.error(ApiError("not_found_error", f"model: {body.get('model')}"), rid)
+        return self._json(200, {"input_tokens": read_prompt(body).input_tokens}, rid, None)
+
+    def _count_body(self, headers: Mapping[str, str], raw: bytes) -> dict[str, Any] | ApiError:
+        body = self._gate(headers, raw) or _parse(raw)
+        if isinstance(body, ApiError):
+            return body
+        if not isinstance(body, dict):
+            return invalid("Input should be a valid dictionary")
+        extra = sorted(set(body) - COUNT_FIELDS)
+        if extra:
+            return invalid(f"{extra[0]}: Extra inputs are not permitted")
+        unbounded = 1 << 30  # count_tokens has no max_tokens: no ceiling, no budget rule
+        error = validate({**body, "max_tokens": unbounded}, Limits(unbounded, wire.betas(headers)))
+        return body if error is None or self.faults.waives(error) else error
+
+    def list_models(self, headers: Mapping[str, str], query: Mapping[str, str]) -> Answer:
+        """`GET /v1/models`: one page, newest first (`limit` 1-1000, default 20)."""
+        rid = request_id()
+        error = self._gate(headers, b"")
+        limit = query.get("limit", "20")
+        if error is None and not (limit.isdigit() and 1 <= int(limit) <= MAX_PAGE):
+            error = invalid("limit: Input should be between 1 and 1000")
+        if error is not None:
+            return self.error(error, rid)
+        page = self.models.page(query.get("after_id"), query.get("before_id"), int(limit))
+        return self._json(200, page, rid, None)
+
+    def get_model(self, headers: Mapping[str, str], model_id: str) -> Answer:
+        """`GET /v1/models/{model_id}`: its `ModelInfo`, or 404."""
+        rid = request_id()
+        error = self._gate(headers, b"")
+        entry = self.models.by_id.get(model_id)
+        if error is None and entry is None:
+            error = ApiError("not_found_error", f"model: {model_id}")
+        if error is not None or entry is None:
+            return self.error(error or invalid(model_id), rid)
+        return self._json(200, entry.info(), rid, None)
+
+    def _gate(self, headers: Mapping[str, str], raw: bytes) -> ApiError | None:
+        """Size, auth, version and beta checks every endpoint shares (first unwaived error)."""
         checks: tuple[Callable[[], ApiError | None], ...] = (
             lambda: TOO_LARGE if len(raw) > self.config.max_body_bytes else None,
             lambda: wire.check_auth(headers, self.keys),
             lambda: wire.check_version(headers, self.config.version_policy),
-            lambda: wire.check_betas(betas),
+            lambda: wire.check_betas(wire.betas(headers)),
         )
         for check in checks:
             error = check()
             if error is not None and not self.faults.waives(error):
                 return error
+        return None
+
+    def _admit(self, headers: Mapping[str, str], raw: bytes) -> dict[str, Any] | ApiError:
+        """The parsed body, or the first error no fault waives."""
+        gate = self._gate(headers, raw)
+        if gate is not None:
+            return gate
+        betas = wire.betas(headers)
         body = _parse(raw)
         if isinstance(body, ApiError):
             return body
-        error = validate(body, Limits(self.config.max_output_tokens, betas))
+        ceiling = self.config.ceiling(self.models, body.get("model") if isinstance(body, dict) else None)
+        error = validate(body, Limits(ceiling, betas))
         if error is not None and not self.faults.waives(error):
             return error
         return body if isinstance(body, dict) else {}
 
     def _message(self, body: dict[str, Any], raw: bytes) -> dict[str, Any]:
-        message = reply(body, digest(raw), self.config.max_output_tokens)
+        message = reply(body, digest(raw), self.config.ceiling(self.models, body.get("model")))
         return self.faults.message(message)
 
     def error(self, error: ApiError, rid: str) -> Answer:

@@ -5,56 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
+from .betas import KNOWN_BETAS
 from .config import VersionPolicy
 from .errors import ApiError, invalid
 
 # facts §2, plus the version the anthropic Python SDK 2.x sends (`_constants.py`)
 VERSIONS = frozenset({"2023-06-01", "2023-01-01", "2026-10-21"})
 DEFAULT_VERSION = "2023-06-01"
-# facts §4.12, plus names seen in docs and real traffic
-KNOWN_BETAS = frozenset(
-    {
-        "message-batches-2024-09-24",
-        "prompt-caching-2024-07-31",
-        "computer-use-2024-10-22",
-        "computer-use-2025-01-24",
-        "pdfs-2024-09-25",
-        "token-counting-2024-11-01",
-        "token-efficient-tools-2025-02-19",
-        "output-128k-2025-02-19",
-        "files-api-2025-04-14",
-        "mcp-client-2025-04-04",
-        "mcp-client-2025-11-20",
-        "dev-full-thinking-2025-05-14",
-        "interleaved-thinking-2025-05-14",
-        "code-execution-2025-05-22",
-        "extended-cache-ttl-2025-04-11",
-        "context-1m-2025-08-07",
-        "context-management-2025-06-27",
-        "model-context-window-exceeded-2025-08-26",
-        "skills-2025-10-02",
-        "fast-mode-2026-02-01",
-        "output-300k-2026-03-24",
-        "user-profiles-2026-03-24",
-        "user-profiles-2026-08-18",
-        "advisor-tool-2026-03-01",
-        "managed-agents-2026-04-01",
-        "cache-diagnosis-2026-04-07",
-        "dreaming-2026-04-21",
-        "thinking-token-count-2026-05-13",
-        "server-side-fallback-2026-06-01",
-        "server-side-fallback-2026-07-01",
-        "fallback-credit-2026-06-01",
-        "fallback-credit-2026-07-01",
-        "agent-memory-2026-07-22",
-        "mid-conversation-tool-changes-2026-07-01",
-        "thinking-binding-controls-2026-08-01",
-        "mcp-tunnels-2026-06-22",
-        "claude-code-20250219",
-        "structured-outputs-2025-11-13",
-        "advanced-tool-use-2025-11-20",
-    }
-)
 ORGANIZATION_ID = "00000000-0000-4000-8000-00000000c0f1"
 REQUEST_LIMIT = 4000
 TOKEN_LIMIT = 400000

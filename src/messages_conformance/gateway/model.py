@@ -1,14 +1,17 @@
 """The deterministic model: answers a real model would also give, so scenarios pass on both.
 
 "Repeat exactly: X" → "X"; otherwise a short fixed reply. It continues an assistant prefill,
-honours `max_tokens` (counting whitespace-separated tokens) and `stop_sequences`, calls a
-tool when `tool_choice` forces it or the prompt names it, answers tool results, and thinks
-when thinking is enabled or adaptive.
+honours `max_tokens` (counting whitespace-separated tokens; 0 generates nothing) and
+`stop_sequences`, calls a tool only when `tool_choice` forces it or the last user turn asks
+for it plainly ("call the get_weather tool", "use `Read`"), answers tool results, thinks when
+thinking is enabled or adaptive, and answers a json_schema output format with JSON valid
+against the schema.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +19,7 @@ from typing import Any
 
 from .ids import digest, message_id, tool_use_id
 from .prompt import Prompt, read_prompt
-from .tool_input import tool_input
+from .tool_input import schema_value, tool_input
 
 REPEAT = re.compile(r"repeat exactly:\s*(.*)", re.IGNORECASE | re.DOTALL)
 DEFAULT_REPLY = "Hello! This is the mconf reference gateway answering your message."
@@ -39,7 +42,10 @@ def reply(body: Mapping[str, Any], seed: bytes, max_output_tokens: int) -> dict[
     """The Message answering `body`; `seed` (a hash of the request) fixes every id."""
     prompt = read_prompt(body)
     output = Output(budget=_max_tokens(body, max_output_tokens))
-    _generate(output, _plan(body, prompt, seed), _stop_sequences(body))
+    if output.budget == 0:  # cache pre-warm: nothing generated (facts §4.1)
+        output.stop_reason = "max_tokens"
+    else:
+        _generate(output, _plan(body, prompt, seed), _stop_sequences(body))
     return {
         "id": message_id(seed),
         "type": "message",
@@ -48,7 +54,7 @@ def reply(body: Mapping[str, Any], seed: bytes, max_output_tokens: int) -> dict[
         "content": output.content,
         "stop_reason": output.stop_reason,
         "stop_sequence": output.stop_sequence,
-        "usage": usage(prompt.input_tokens, max(1, output.tokens)),
+        "usage": usage(prompt.input_tokens, output.tokens if output.budget == 0 else max(1, output.tokens)),
     }
 
 
@@ -64,9 +70,7 @@ def usage(input_tokens: int, output_tokens: int) -> dict[str, Any]:
 
 def _max_tokens(body: Mapping[str, Any], ceiling: int) -> int:
     value = body.get("max_tokens")
-    return (
-        value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else ceiling
-    )
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else ceiling
 
 
 def _stop_sequences(body: Mapping[str, Any]) -> list[str]:
@@ -82,11 +86,22 @@ def _plan(body: Mapping[str, Any], prompt: Prompt, seed: bytes) -> list[Block]:
     blocks = [_thinking(body, seed)] if _thinks(body) else []
     tool, forced = chosen_tool(body, prompt)
     if tool is None:
+        schema = output_schema(body)
+        if schema is not None:
+            return [*blocks, _text(json.dumps(schema_value(schema, prompt.last_user_text)))]
         return [*blocks, _text(continuation(answer(prompt), prompt.prefill))]
     if not forced:
         blocks.append(_text(f"I'll use the {tool['name']} tool."))
     inputs = tool_input(_mapping(tool.get("input_schema")), prompt.last_user_text)
     return [*blocks, _tool_use(tool["name"], inputs, seed, len(blocks))]
+
+
+def output_schema(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The JSON Schema of `output_config.format` (or the beta `output_format`), if json_schema."""
+    for output_format in (_mapping(body.get("output_config")).get("format"), body.get("output_format")):
+        if _mapping(output_format).get("type") == "json_schema":
+            return _mapping(_mapping(output_format).get("schema"))
+    return None
 
 
 def answer(prompt: Prompt) -> str:
@@ -142,10 +157,16 @@ def chosen_tool(body: Mapping[str, Any], prompt: Prompt) -> tuple[Block | None, 
         return None, False
     if kind == "tool":
         return next((t for t in tools if t["name"] == choice.get("name")), None), True
-    named = next((t for t in tools if t["name"] in prompt.last_user_text), None)
+    named = next((t for t in tools if asks_for(t["name"], prompt.last_user_text)), None)
     if kind == "any":
         return named or tools[0], True
     return (None if prompt.tool_results else named), False
+
+
+def asks_for(name: str, text: str) -> bool:
+    """The text plainly asks to call the tool: "call/use/invoke/run [the] NAME [tool]"."""
+    quoted = rf"[`'\"]?{re.escape(name)}[`'\"]?"
+    return re.search(rf"\b(?:call|use|invoke|run)\s+(?:the\s+)?{quoted}(?![\w-])", text, re.I) is not None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -6,9 +6,14 @@ Tolerant by design: with the `accept-invalid` fault any JSON reaches it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+
+# Claude Code wraps context it adds to a user turn in these tags: not the user's words
+REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +29,13 @@ class Prompt:
 
 
 def read_prompt(body: Mapping[str, Any]) -> Prompt:
-    messages = [m for m in _list(body.get("messages")) if isinstance(m, dict)]
+    every = [m for m in _list(body.get("messages")) if isinstance(m, dict)]
+    messages = [m for m in every if m.get("role") != "system"]  # mid-conversation system turns
     prefill = messages.pop() if messages and messages[-1].get("role") == "assistant" else None
     last_user = messages[-1] if messages else {}
     blocks = _blocks(last_user.get("content"))
     return Prompt(
-        last_user_text=" ".join(_texts(blocks, nested=False)),
+        last_user_text=REMINDER.sub("", " ".join(_texts(blocks, nested=False))).strip(),
         prefill="".join(_texts(_blocks(prefill.get("content")), nested=False)) if prefill else "",
         tool_results=tuple(_tool_results(blocks, _tool_names(messages))),
         has_image=any(b.get("type") == "image" for b in _walk(blocks)),

@@ -38,14 +38,21 @@ FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "fallbacks": (list, str),
     "fallback_credit_token": (str, dict),
     "diagnostics": (dict, type(None)),
+    "thread": (dict, type(None)),  # beta message-threads-2026-08-12 (SDK tool runners)
+    "billing_policy": (dict, type(None)),
+    "compaction": (dict, type(None)),
 }
 REQUIRED_FIELDS = ("model", "messages", "max_tokens")
 RANGES: dict[str, tuple[float | None, float | None]] = {  # facts §4.1, §8
-    "max_tokens": (1, None),
+    "max_tokens": (0, None),  # 0: populate the prompt cache without generating
     "temperature": (0, 1),
     "top_p": (0, 1),
     "top_k": (0, None),
 }
+UNSET_SENTINEL = ("top_k", "top_p")  # the live API answered 200 to -1 (gateway-facts.md)
+THREAD_KEYS = {"create": frozenset({"type"}), "continue": frozenset({"type", "previous_message_id"})}
+# a `system` turn may also carry (beta mid-conversation system / per-turn control) these
+MESSAGE_KEYS = {"system": ("role", "content", "clear_at", "output_config")}
 TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "list"}
 
 # facts §4.3: closed request blocks; REQUIRED lists their mandatory keys
@@ -149,7 +156,7 @@ EMPTY_CONTENT = (
 class Limits:
     """What validation needs besides the body."""
 
-    max_output_tokens: int
+    max_output_tokens: int  # the ceiling of the request's model (catalogue.py)
     betas: frozenset[str] = frozenset()
 
 

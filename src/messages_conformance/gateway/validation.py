@@ -19,6 +19,7 @@ from .body_checks import (
     check_required,
     check_stop_sequences,
     check_system,
+    check_thread,
     check_tool_results,
     check_types,
 )
@@ -50,6 +51,7 @@ CHECKS: tuple[Callable[[Body, Limits], Messages], ...] = (
     check_types,
     check_ranges,
     check_max_tokens,
+    check_thread,
     check_metadata,
     check_stop_sequences,
     check_system,
