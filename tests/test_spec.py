@@ -10,6 +10,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from messages_conformance.core.endpoints import endpoint_of
+from messages_conformance.core.exchange import Request
 from messages_conformance.core.findings import Finding, Severity
 from messages_conformance.core.spec import EVENT_TYPES, RULES, Spec, spec_dir
 
@@ -40,15 +42,20 @@ def sse_payloads(text: str) -> Iterator[tuple[int, Any]]:
 
 
 def exchange_findings(spec: Spec, exchange: dict[str, Any]) -> list[Finding]:
-    """All schema findings for one corpus-format exchange (request, body or SSE payloads)."""
-    found = list(spec.validate("request", exchange["request"]["body"]))
+    """All schema findings for one corpus-format exchange (request, body or SSE payloads),
+    with the schemas of its endpoint (by the request's URL)."""
+    request = exchange["request"]
+    endpoint = endpoint_of(Request(request.get("method", "POST"), request.get("url", "")))
+    found = []
+    if endpoint.request_kind is not None:
+        found += spec.validate(endpoint.request_kind, request["body"])
     response = exchange["response"]
     if response.get("sse"):
         for index, payload in sse_payloads(response["sse"]):
             found += spec.validate("event", payload, location_prefix=f"events[{index}]")
     elif response.get("body") is not None:
-        kind = "error" if response["status"] >= 400 else "message"
-        found += spec.validate(kind, response["body"])
+        kind = "error" if response["status"] >= 400 else endpoint.success_kind
+        found += spec.validate(kind or "message", response["body"])
     return found
 
 
@@ -85,6 +92,8 @@ def test_rules_are_schema_errors() -> None:
         "schema.message",
         "schema.error",
         "schema.event",
+        "schema.token-count",
+        "schema.models",
     ]
     assert all(r.severity is Severity.ERROR for r in RULES)
 
@@ -327,3 +336,19 @@ def test_many_events_validate_through_the_cached_validators(spec: Spec) -> None:
     bad = sum(1 for p in payloads for _ in spec.validate("event", p))
     assert bad == 0
     assert all(spec.is_valid("event", p) for p in payloads[:3])
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("http://gw/v1/messages", "messages"),
+        ("http://gw/v1/messages?beta=true", "messages"),
+        ("https://gw/prefix/v1/messages/count_tokens?beta=true", "count_tokens"),
+        ("http://gw/v1/models?limit=2", "models"),
+        ("http://gw/v1/models/claude-opus-4-8", "model"),
+        ("http://gw/", "other"),
+        ("/v1/models", "models"),
+    ],
+)
+def test_endpoints_are_told_apart_by_path(url: str, name: str) -> None:
+    assert endpoint_of(Request("GET", url)).name == name

@@ -17,6 +17,7 @@ const steps = {
     const r = streamText({ model, prompt: 'Repeat exactly: streamed by the AI SDK', maxRetries: 0 });
     let text = '';
     for await (const part of r.textStream) text += part;
+    if (!text) throw new Error('streamText: no text (the stream failed: streamText reports errors to onError only)');
     return text;
   },
   async toolLoop() {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import re
 import sys
 import threading
 import urllib.parse
@@ -21,6 +22,7 @@ from typing import Any
 SECRET_HEADERS = frozenset({"x-api-key", "authorization", "cookie", "proxy-authorization"})
 HOP_HEADERS = frozenset({"host", "content-length", "connection", "accept-encoding"})
 REDACTED = "<redacted>"
+DEVICE_ID = re.compile(r'(device_id\\?"\s*:\s*\\?")[0-9a-f]{16,}')  # Claude Code's metadata.user_id
 
 
 def redact(headers: dict[str, str]) -> dict[str, str]:
@@ -46,19 +48,30 @@ def body_of(raw: bytes) -> Any:
         return {"_unparsed_bytes": len(raw)}
 
 
+def _error_message(content: bytes) -> str | None:
+    body = body_of(content)
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("message")) if isinstance(error, dict) else None
+
+
 class Capture(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, port: int, upstream: str, out: str) -> None:
+    def __init__(self, port: int, upstream: str, out: str, scrub: list[str]) -> None:
         super().__init__(("127.0.0.1", port), Handler)
         parts = urllib.parse.urlsplit(upstream)
         self.upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.out = out
+        self.scrub = [tuple(pair.split("=", 1)) for pair in scrub]
         self.lock = threading.Lock()
 
     def write(self, record: dict[str, Any]) -> None:
+        """One line: device ids zeroed, each `--scrub OLD=NEW` replaced (local paths)."""
+        line = DEVICE_ID.sub(lambda m: m.group(1) + "0" * 16, json.dumps(record, sort_keys=True))
+        for old, new in self.scrub:
+            line = line.replace(old, new)
         with self.lock, open(self.out, "a", encoding="utf-8") as file:
-            file.write(json.dumps(record, sort_keys=True) + "\n")
+            file.write(line + "\n")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -85,11 +98,12 @@ class Handler(BaseHTTPRequestHandler):
                 "headers": redact(dict(self.headers.items())),
                 "body": body_of(raw),
                 "status": answer.status,
+                "error": _error_message(content) if answer.status >= 400 else None,
             }
         )
         self.send_response(answer.status)
         for name, value in answer.getheaders():
-            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+            if name.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
                 self.send_header(name, value)
         self.send_header("content-length", str(len(content)))
         self.end_headers()
@@ -105,8 +119,10 @@ def main(argv: list[str]) -> int:
     cli.add_argument("--upstream", required=True, help="base URL requests are forwarded to")
     cli.add_argument("--out", required=True, help="JSON-lines file the requests are appended to")
     cli.add_argument("--port", type=int, default=0, help="loopback port (0: a free one)")
+    cli.add_argument("--scrub", action="append", default=[], metavar="OLD=NEW",
+                     help="replace OLD by NEW in what is written (repeatable; local paths)")
     args = cli.parse_args(argv)
-    server = Capture(args.port, args.upstream, args.out)
+    server = Capture(args.port, args.upstream, args.out, args.scrub)
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

@@ -6,6 +6,8 @@
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="$(mkdir -p "${1:?usage: capture.sh OUT_DIR}" && cd "$1" && pwd)"
+command -v mconf >/dev/null || { echo "capture.sh: mconf is not on PATH (activate the venv)" >&2; exit 2; }
+py="$(head -1 "$(command -v mconf)" | sed 's/^#!//')"  # the interpreter mconf (and anthropic) live in
 key="mconf-capture-key"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
@@ -17,7 +19,8 @@ for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && brea
 capture() {  # capture NAME COMMAND...: run COMMAND with ANTHROPIC_BASE_URL at a fresh capture
   local name=$1; shift
   rm -f "$out/$name.jsonl"
-  python3 "$here/capture.py" --upstream "http://127.0.0.1:$port" --out "$out/$name.jsonl" >"$work/$name.url" &
+  python3 "$here/capture.py" --upstream "http://127.0.0.1:$port" --out "$out/$name.jsonl" \
+    --scrub "$work=/tmp/mconf-capture" >"$work/$name.url" &
   local pid=$!
   for _ in $(seq 100); do [ -s "$work/$name.url" ] && break; sleep 0.1; done
   ANTHROPIC_BASE_URL="$(head -1 "$work/$name.url")" ANTHROPIC_API_KEY="$key" \
@@ -34,4 +37,4 @@ capture claude-code-plain bash -c "cd '$work/project' && '$claude' -p 'Say hello
 capture claude-code-tool bash -c "cd '$work/project' && '$claude' -p 'Call the Read tool with file_path: \"$work/project/README.md\"' --output-format json"
 capture ts-sdk node "$here/ts-sdk.mjs"
 capture ai-sdk node "$here/ai-sdk.mjs"
-capture python-sdk python3 "$here/python-sdk.py"
+capture python-sdk "$py" "$here/python-sdk.py"

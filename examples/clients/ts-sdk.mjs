@@ -47,8 +47,9 @@ const steps = {
     return c.input_tokens;
   },
   async modelsList() {
-    const ids = [];
-    for await (const info of client.models.list({ limit: 2 })) ids.push(info.id);
+    const page = await client.models.list({ limit: 2 });
+    const ids = page.data.map((info) => info.id);
+    if (page.hasNextPage()) ids.push(...(await page.getNextPage()).data.map((info) => info.id));
     const one = await client.models.retrieve(ids[0]);
     return { ids, retrieved: one.id };
   },

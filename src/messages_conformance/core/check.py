@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import semantics
+from .endpoints import Endpoint, endpoint_of
 from .exchange import Exchange
 from .findings import Finding, Rule, Severity
 from .payload import parse_json
@@ -70,27 +71,30 @@ def check_exchange(
     """Every check over one exchange. ``chunks``: the body of an event stream piece by piece
     (a long recorded stream read from disk) in place of ``exchange.response.body``."""
     spec = spec or Spec.load()
+    endpoint = endpoint_of(exchange.request)
     result = CheckResult(body_kind="sse" if chunks is not None else body_kind(exchange))
     request_body = exchange.request.json() if exchange.request else None
     result.findings.extend(
         semantics.check_http(exchange.request, exchange.response, body_kind=result.body_kind)
     )
-    if isinstance(request_body, dict) and 200 <= exchange.response.status < 300:
+    answered = 200 <= exchange.response.status < 300
+    if isinstance(request_body, dict) and answered and endpoint.request_kind is not None:
         # An answered request must have been a valid one: a gateway that accepts what the
         # official API rejects (Extra inputs, ranges, ...) is caught here.
-        result.findings.extend(spec.validate("request", request_body, location_prefix="request:"))
+        kind = endpoint.request_kind
+        result.findings.extend(spec.validate(kind, request_body, location_prefix="request:"))
     if result.body_kind == "sse":
         _check_stream(exchange.response.body if chunks is None else chunks, spec, result)
     elif result.body_kind == "json" or exchange.response.content_type == "application/json":
-        _check_json(exchange, spec, result)
-    elif result.body_kind == "other":
+        _check_json(exchange, spec, result, endpoint)
+    elif result.body_kind == "other" and endpoint.success_kind is not None:
         # Every body of this endpoint is JSON (a Message, an error envelope) or an event
         # stream (facts §3): plain text, or the HTML page a proxy or CDN sends for 502/504, is not.
         received = exchange.response.body[:200]
         kind = exchange.response.content_type or "no content-type"
         message = f"the {exchange.response.status} body is {kind}, not JSON or an event stream"
         result.findings.append(BODY_NOT_JSON.finding(message, received=received))
-    if result.message is not None and result.error is None:
+    if result.message is not None and result.error is None and endpoint.is_messages:
         streamed = result.body_kind == "sse"
         result.findings.extend(
             semantics.check_message(request_body, result.message, streamed=streamed)
@@ -98,7 +102,7 @@ def check_exchange(
     return result
 
 
-def _check_json(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
+def _check_json(exchange: Exchange, spec: Spec, result: CheckResult, endpoint: Endpoint) -> None:
     try:
         body = parse_json(exchange.response.body)
     except ValueError as exc:
@@ -108,16 +112,18 @@ def _check_json(exchange: Exchange, spec: Spec, result: CheckResult) -> None:
         return
     result.body = body
     status = exchange.response.status
+    success = endpoint.success_kind
     if not isinstance(body, dict):
-        kind = "message" if 200 <= status < 300 else "error"
-        result.findings.extend(spec.validate(kind, body))
+        kind = success if 200 <= status < 300 else "error"
+        if kind is not None:
+            result.findings.extend(spec.validate(kind, body))
         return
     result.findings.extend(semantics.check_error(status, body))
     if body.get("type") == "error" or not 200 <= status < 300:
         result.findings.extend(spec.validate("error", body))
-    else:
-        result.findings.extend(spec.validate("message", body))
-        result.message = body
+    elif success is not None:
+        result.findings.extend(spec.validate(success, body))
+        result.message = body if endpoint.is_messages else None
 
 
 _DELTA_EVENT = ("content_block_delta", None)

@@ -26,13 +26,19 @@ __all__ = [
     "SCHEMA_ERROR",
     "SCHEMA_EVENT",
     "SCHEMA_MESSAGE",
+    "SCHEMA_MODELS",
     "SCHEMA_REQUEST",
+    "SCHEMA_TOKEN_COUNT",
     "Spec",
     "spec_dir",
 ]
 
 SCHEMA_REQUEST = Rule(
-    "schema.request", Severity.ERROR, "The request body matches CreateMessageParams (request.json)."
+    "schema.request",
+    Severity.ERROR,
+    "A request answered 2xx matches CreateMessageParams (request.json; count_tokens: "
+    "count-tokens-request.json). Only what the official API rejects is checked: the corpus of "
+    "real traffic decides (e.g. top_k/top_p -1 were answered 200).",
 )
 SCHEMA_MESSAGE = Rule(
     "schema.message", Severity.ERROR, "A JSON 200 body matches the Message schema (message.json)."
@@ -45,13 +51,34 @@ SCHEMA_EVENT = Rule(
     Severity.ERROR,
     "Each SSE event payload matches its schema (events/<type>.json).",
 )
-RULES: tuple[Rule, ...] = (SCHEMA_REQUEST, SCHEMA_MESSAGE, SCHEMA_ERROR, SCHEMA_EVENT)
+SCHEMA_TOKEN_COUNT = Rule(
+    "schema.token-count",
+    Severity.ERROR,
+    "A 200 body of POST /v1/messages/count_tokens matches MessageTokensCount (token-count.json).",
+)
+SCHEMA_MODELS = Rule(
+    "schema.models",
+    Severity.ERROR,
+    "A 200 body of GET /v1/models[/{id}] matches ModelList / ModelInfo (model-list.json, model-info.json).",
+)
+RULES: tuple[Rule, ...] = (
+    SCHEMA_REQUEST,
+    SCHEMA_MESSAGE,
+    SCHEMA_ERROR,
+    SCHEMA_EVENT,
+    SCHEMA_TOKEN_COUNT,
+    SCHEMA_MODELS,
+)
 
 # kind -> schema file (relative to spec/schemas); "event" is resolved per event type.
 KINDS: Mapping[str, str] = {
     "request": "request.json",
     "message": "message.json",
     "error": "error.json",
+    "count_tokens_request": "count-tokens-request.json",
+    "token_count": "token-count.json",
+    "model_list": "model-list.json",
+    "model_info": "model-info.json",
 }
 EVENT_TYPES: tuple[str, ...] = (
     "message_start",
@@ -68,6 +95,10 @@ _RULE_BY_KIND: Mapping[str, Rule] = {
     "message": SCHEMA_MESSAGE,
     "error": SCHEMA_ERROR,
     "event": SCHEMA_EVENT,
+    "count_tokens_request": SCHEMA_REQUEST,
+    "token_count": SCHEMA_TOKEN_COUNT,
+    "model_list": SCHEMA_MODELS,
+    "model_info": SCHEMA_MODELS,
 }
 OPENAPI_FILE = "messages.openapi.yaml"
 
