@@ -20,7 +20,7 @@ def _invalid_bodies() -> dict[str, dict[str, Any]]:
         "unknown-top-level-key": {"max_tokens": 16, "messages": MESSAGES, "frobnicate": True},
         "temperature-above-1": {"max_tokens": 16, "messages": MESSAGES, "temperature": 1.5},
         "top-p-below-0": {"max_tokens": 16, "messages": MESSAGES, "top_p": -0.1},
-        "top-k-negative": {"max_tokens": 16, "messages": MESSAGES, "top_k": -1},
+        "top-k-negative": {"max_tokens": 16, "messages": MESSAGES, "top_k": -2},  # -1: see schema
         "max-tokens-string": {"max_tokens": "16", "messages": MESSAGES},
         "bad-role": {"max_tokens": 16, "messages": [{"role": "robot", "content": "Hi"}]},
         "empty-text-block": {

@@ -103,7 +103,13 @@ class Handler(BaseHTTPRequestHandler):
         )
         self.send_response(answer.status)
         for name, value in answer.getheaders():
-            if name.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+            if name.lower() not in (
+                "content-length",
+                "transfer-encoding",
+                "connection",
+                "date",
+                "server",
+            ):
                 self.send_header(name, value)
         self.send_header("content-length", str(len(content)))
         self.end_headers()
@@ -119,8 +125,13 @@ def main(argv: list[str]) -> int:
     cli.add_argument("--upstream", required=True, help="base URL requests are forwarded to")
     cli.add_argument("--out", required=True, help="JSON-lines file the requests are appended to")
     cli.add_argument("--port", type=int, default=0, help="loopback port (0: a free one)")
-    cli.add_argument("--scrub", action="append", default=[], metavar="OLD=NEW",
-                     help="replace OLD by NEW in what is written (repeatable; local paths)")
+    cli.add_argument(
+        "--scrub",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="replace OLD by NEW in what is written (repeatable; local paths)",
+    )
     args = cli.parse_args(argv)
     server = Capture(args.port, args.upstream, args.out, args.scrub)
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)

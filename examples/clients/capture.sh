@@ -20,15 +20,18 @@ capture() {  # capture NAME COMMAND...: run COMMAND with ANTHROPIC_BASE_URL at a
   local name=$1; shift
   rm -f "$out/$name.jsonl"
   python3 "$here/capture.py" --upstream "http://127.0.0.1:$port" --out "$out/$name.jsonl" \
-    --scrub "$work=/tmp/mconf-capture" >"$work/$name.url" &
+    --scrub "$work=/tmp/mconf-capture" --scrub "${work//\//-}=-tmp-mconf-capture" >"$work/$name.url" &
   local pid=$!
   for _ in $(seq 100); do [ -s "$work/$name.url" ] && break; sleep 0.1; done
   ANTHROPIC_BASE_URL="$(head -1 "$work/$name.url")" ANTHROPIC_API_KEY="$key" \
     timeout 300 "$@" >"$out/$name.log" 2>&1
-  echo "$name: exit $? ($(wc -l <"$out/$name.jsonl" 2>/dev/null || echo 0) requests)"
+  local rc=$?
+  [ "$rc" -eq 0 ] || failed=$((failed + 1))
+  echo "$name: exit $rc ($(wc -l <"$out/$name.jsonl" 2>/dev/null || echo 0) requests)"
   kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 }
 
+failed=0
 claude="$here/node_modules/@anthropic-ai/claude-code-linux-x64/claude"
 export CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 \
   DISABLE_AUTOUPDATER=1 HOME="$work/home"
@@ -38,3 +41,4 @@ capture claude-code-tool bash -c "cd '$work/project' && '$claude' -p 'Call the R
 capture ts-sdk node "$here/ts-sdk.mjs"
 capture ai-sdk node "$here/ai-sdk.mjs"
 capture python-sdk "$py" "$here/python-sdk.py"
+exit $((failed > 0))

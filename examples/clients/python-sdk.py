@@ -22,7 +22,11 @@ def main() -> int:
             print(json.dumps({"step": name, "ok": True, "result": str(step(client, model))}))
         except Exception as error:  # noqa: BLE001 - every SDK exception is the finding
             failed += 1
-            print(json.dumps({"step": name, "ok": False, "error": f"{type(error).__name__}: {error}"[:500]}))
+            print(
+                json.dumps(
+                    {"step": name, "ok": False, "error": f"{type(error).__name__}: {error}"[:500]}
+                )
+            )
     return 1 if failed else 0
 
 

@@ -45,12 +45,21 @@ BAD_BODIES: list[tuple[str, Any, str]] = [
     ("model-type", body(model=3), "model: Input should be a valid string"),
     ("max-tokens-type", body(max_tokens="9"), "max_tokens: Input should be a valid integer"),
     ("max-tokens-bool", body(max_tokens=True), "max_tokens: Input should be a valid integer"),
-    ("max-tokens-negative", body(max_tokens=-1), "max_tokens: Input should be greater than or equal to 0"),
-    ("max-tokens-huge", body(max_tokens=128001), "max_tokens: 128001 > 128000, which is the maximum"),
+    (
+        "max-tokens-negative",
+        body(max_tokens=-1),
+        "max_tokens: Input should be greater than or equal to 0",
+    ),
+    (
+        "max-tokens-huge",
+        body(max_tokens=128001),
+        "max_tokens: 128001 > 128000, which is the maximum",
+    ),
     (
         "max-tokens-over-4-5-ceiling",
         body(model="claude-haiku-4-5", max_tokens=64001),
-        "max_tokens: 64001 > 64000, which is the maximum allowed number of output tokens for claude-haiku-4-5",
+        "max_tokens: 64001 > 64000, which is the maximum allowed number of output tokens for "
+        "claude-haiku-4-5",
     ),
     (
         "temperature-high",

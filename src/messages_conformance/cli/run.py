@@ -12,7 +12,7 @@ from typing import IO, Any
 from ..net import targets
 from .base import ArgumentParser, UsageError, load_spec
 
-SUITES = ("auth", "headers", "requests", "scenarios", "errors", "recorded", "generated")
+SUITES = ("auth", "headers", "requests", "scenarios", "errors", "recorded", "generated", "clients")
 
 
 def suites_dir() -> Path:

@@ -51,5 +51,7 @@ def endpoint_of(request: Request | None) -> Endpoint:
 def _path(url: str) -> str:
     """The path of an absolute or relative URL, without query, fragment or trailing slash."""
     rest = url.split("://", 1)[1] if "://" in url else url
-    path = rest[rest.find("/") :] if "://" in url and "/" in rest else ("" if "://" in url else rest)
+    path = (
+        rest[rest.find("/") :] if "://" in url and "/" in rest else ("" if "://" in url else rest)
+    )
     return path.split("?", 1)[0].split("#", 1)[0].rstrip("/")

@@ -44,6 +44,30 @@ SUITE_RULES = (
     Rule("behaviour.stream-error", E, "an error after a 200 stream arrives as an `error` event"),
     Rule("behaviour.retry-after", E, "429 and 529 answers carry a retry-after header"),
     Rule(
+        "behaviour.count-tokens",
+        E,
+        "count_tokens for a body agrees with the usage.input_tokens /v1/messages reports for it "
+        "(within max(3 tokens, 5%)), and a count_tokens call changes nothing in the next answer",
+    ),
+    Rule(
+        "endpoint.absent",
+        E,
+        "an endpoint the target does not serve answers 404 with an error envelope (and one its "
+        "profile declares, with `features`, is served)",
+    ),
+    Rule("endpoint.models", E, "GET /v1/models/{id} agrees with the list; unknown ids get 404"),
+    Rule(
+        "clients.captured-request",
+        E,
+        "a request a real client sent (suites/clients/ fixtures, captured) is answered 2xx",
+    ),
+    Rule(
+        "clients.sdk",
+        E,
+        "the official Python SDK drives the target without an exception: create, stream, tool "
+        "runner, parse with an output format, count_tokens, models.list",
+    ),
+    Rule(
         "transport.body-too-large",
         E,
         "a response body is larger than the run's cap (--max-body-bytes); reading stopped there",

@@ -59,7 +59,8 @@ SCHEMA_TOKEN_COUNT = Rule(
 SCHEMA_MODELS = Rule(
     "schema.models",
     Severity.ERROR,
-    "A 200 body of GET /v1/models[/{id}] matches ModelList / ModelInfo (model-list.json, model-info.json).",
+    "A 200 body of GET /v1/models[/{id}] matches ModelList / ModelInfo "
+    "(model-list.json, model-info.json).",
 )
 RULES: tuple[Rule, ...] = (
     SCHEMA_REQUEST,

@@ -55,22 +55,44 @@ def _entry(model_id: str, name: str, date: str, max_tokens: int, **extra: Any) -
 
 
 MODELS: tuple[ModelEntry, ...] = (
-    _entry("claude-opus-5-5", "Claude Opus 5.5", "2026-10-20", CURRENT, max_input_tokens=WIDE_CONTEXT),
-    _entry("claude-sonnet-5-5", "Claude Sonnet 5.5", "2026-10-20", CURRENT, max_input_tokens=WIDE_CONTEXT),
+    _entry(
+        "claude-opus-5-5", "Claude Opus 5.5", "2026-10-20", CURRENT, max_input_tokens=WIDE_CONTEXT
+    ),
+    _entry(
+        "claude-sonnet-5-5",
+        "Claude Sonnet 5.5",
+        "2026-10-20",
+        CURRENT,
+        max_input_tokens=WIDE_CONTEXT,
+    ),
     _entry("claude-haiku-5-5", "Claude Haiku 5.5", "2026-10-20", CURRENT),
     _entry("claude-fable-5-2", "Claude Fable 5.2", "2026-10-06", CURRENT),
     _entry("claude-mythos-5-2", "Claude Mythos 5.2", "2026-10-06", CURRENT),
     _entry("claude-fable-5-1", "Claude Fable 5.1", "2026-09-15", CURRENT),
     _entry("claude-mythos-5-1", "Claude Mythos 5.1", "2026-09-15", CURRENT),
     _entry("claude-opus-5", "Claude Opus 5", "2026-08-26", CURRENT, max_input_tokens=WIDE_CONTEXT),
-    _entry("claude-sonnet-5", "Claude Sonnet 5", "2026-08-26", CURRENT, max_input_tokens=WIDE_CONTEXT),
+    _entry(
+        "claude-sonnet-5", "Claude Sonnet 5", "2026-08-26", CURRENT, max_input_tokens=WIDE_CONTEXT
+    ),
     _entry("claude-fable-5", "Claude Fable 5", "2026-08-26", CURRENT),
     _entry("claude-mythos-5", "Claude Mythos 5", "2026-08-26", CURRENT),
-    _entry("claude-opus-4-8", "Claude Opus 4.8", "2026-07-15", CURRENT, max_input_tokens=WIDE_CONTEXT),
-    _entry("claude-opus-4-7", "Claude Opus 4.7", "2026-04-16", CURRENT, max_input_tokens=WIDE_CONTEXT),
+    _entry(
+        "claude-opus-4-8", "Claude Opus 4.8", "2026-07-15", CURRENT, max_input_tokens=WIDE_CONTEXT
+    ),
+    _entry(
+        "claude-opus-4-7", "Claude Opus 4.7", "2026-04-16", CURRENT, max_input_tokens=WIDE_CONTEXT
+    ),
     _entry("claude-mythos-preview", "Claude Mythos Preview", "2026-04-07", CURRENT),
-    _entry("claude-opus-4-6", "Claude Opus 4.6", "2026-02-05", CURRENT, max_input_tokens=WIDE_CONTEXT),
-    _entry("claude-sonnet-4-6", "Claude Sonnet 4.6", "2026-02-17", CURRENT, max_input_tokens=WIDE_CONTEXT),
+    _entry(
+        "claude-opus-4-6", "Claude Opus 4.6", "2026-02-05", CURRENT, max_input_tokens=WIDE_CONTEXT
+    ),
+    _entry(
+        "claude-sonnet-4-6",
+        "Claude Sonnet 4.6",
+        "2026-02-17",
+        CURRENT,
+        max_input_tokens=WIDE_CONTEXT,
+    ),
     _entry("claude-haiku-4-5", "Claude Haiku 4.5", "2025-10-15", 64000, adaptive=False),
     _entry("claude-haiku-4-5-20251001", "Claude Haiku 4.5", "2025-10-15", 64000, adaptive=False),
     _entry("claude-opus-4-5", "Claude Opus 4.5", "2025-11-24", 64000),

@@ -46,7 +46,10 @@ def _event(name: str, **data: Any) -> Event:
 def _message_start(message: Mapping[str, Any]) -> Event:
     snapshot = {**message, "content": [], "stop_reason": None, "stop_sequence": None}
     if "usage" in message:
-        snapshot["usage"] = {**message["usage"], "output_tokens": min(1, message["usage"]["output_tokens"])}
+        snapshot["usage"] = {
+            **message["usage"],
+            "output_tokens": min(1, message["usage"]["output_tokens"]),
+        }
     return _event("message_start", message=snapshot)
 
 

@@ -163,7 +163,9 @@ class Handler:
         body = _parse(raw)
         if isinstance(body, ApiError):
             return body
-        ceiling = self.config.ceiling(self.models, body.get("model") if isinstance(body, dict) else None)
+        ceiling = self.config.ceiling(
+            self.models, body.get("model") if isinstance(body, dict) else None
+        )
         error = validate(body, Limits(ceiling, betas))
         if error is not None and not self.faults.waives(error):
             return error

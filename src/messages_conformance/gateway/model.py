@@ -54,7 +54,9 @@ def reply(body: Mapping[str, Any], seed: bytes, max_output_tokens: int) -> dict[
         "content": output.content,
         "stop_reason": output.stop_reason,
         "stop_sequence": output.stop_sequence,
-        "usage": usage(prompt.input_tokens, output.tokens if output.budget == 0 else max(1, output.tokens)),
+        "usage": usage(
+            prompt.input_tokens, output.tokens if output.budget == 0 else max(1, output.tokens)
+        ),
     }
 
 
@@ -70,7 +72,9 @@ def usage(input_tokens: int, output_tokens: int) -> dict[str, Any]:
 
 def _max_tokens(body: Mapping[str, Any], ceiling: int) -> int:
     value = body.get("max_tokens")
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else ceiling
+    return (
+        value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else ceiling
+    )
 
 
 def _stop_sequences(body: Mapping[str, Any]) -> list[str]:
@@ -98,7 +102,10 @@ def _plan(body: Mapping[str, Any], prompt: Prompt, seed: bytes) -> list[Block]:
 
 def output_schema(body: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The JSON Schema of `output_config.format` (or the beta `output_format`), if json_schema."""
-    for output_format in (_mapping(body.get("output_config")).get("format"), body.get("output_format")):
+    for output_format in (
+        _mapping(body.get("output_config")).get("format"),
+        body.get("output_format"),
+    ):
         if _mapping(output_format).get("type") == "json_schema":
             return _mapping(_mapping(output_format).get("schema"))
     return None
@@ -166,7 +173,10 @@ def chosen_tool(body: Mapping[str, Any], prompt: Prompt) -> tuple[Block | None, 
 def asks_for(name: str, text: str) -> bool:
     """The text plainly asks to call the tool: "call/use/invoke/run [the] NAME [tool]"."""
     quoted = rf"[`'\"]?{re.escape(name)}[`'\"]?"
-    return re.search(rf"\b(?:call|use|invoke|run)\s+(?:the\s+)?{quoted}(?![\w-])", text, re.I) is not None
+    return (
+        re.search(rf"\b(?:call|use|invoke|run)\s+(?:the\s+)?{quoted}(?![\w-])", text, re.I)
+        is not None
+    )
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -11,7 +11,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-
 # Claude Code wraps context it adds to a user turn in these tags: not the user's words
 REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
 

@@ -50,7 +50,10 @@ RANGES: dict[str, tuple[float | None, float | None]] = {  # facts §4.1, §8
     "top_k": (0, None),
 }
 UNSET_SENTINEL = ("top_k", "top_p")  # the live API answered 200 to -1 (gateway-facts.md)
-THREAD_KEYS = {"create": frozenset({"type"}), "continue": frozenset({"type", "previous_message_id"})}
+THREAD_KEYS = {
+    "create": frozenset({"type"}),
+    "continue": frozenset({"type", "previous_message_id"}),
+}
 # a `system` turn may also carry (beta mid-conversation system / per-turn control) these
 MESSAGE_KEYS = {"system": ("role", "content", "clear_at", "output_config")}
 TYPE_NAMES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "list"}

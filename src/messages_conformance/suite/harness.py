@@ -89,10 +89,14 @@ class Harness:
         auth: str = "target",
         headers: Mapping[str, str | None] | None = None,
         retries: int | None = None,
+        path: str = "/v1/messages",
+        method: str = "POST",
     ) -> Result:
+        """Send one request to the target (any endpoint, `/v1/messages` by default), check it."""
         if self.transport is None:
             raise RuntimeError("this harness checks recorded data only; it cannot send")
-        sent = self._receive(self.transport, body, auth=auth, headers=headers, retries=retries)
+        options = {"auth": auth, "headers": headers, "retries": retries, "path": path}
+        sent = self._receive(self.transport, body, method=method, **options)
         if sent.truncated_body:
             cap = self.transport.max_body_bytes
             message = f"the body is larger than the cap of {cap} bytes; read stopped there"

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import anthropic
+from anthropic.types import MessageParam
+from anthropic.types.beta import BetaMessageParam
 from pydantic import BaseModel
 
 Step = Callable[[anthropic.Anthropic, str], Any]
@@ -26,7 +28,11 @@ def client_for(base_url: str, api_key: str) -> anthropic.Anthropic:
     return anthropic.Anthropic(base_url=base_url, api_key=api_key, max_retries=0, timeout=30)
 
 
-def _user(text: str) -> list[dict[str, Any]]:
+def _user(text: str) -> list[MessageParam]:
+    return [{"role": "user", "content": text}]
+
+
+def _beta_user(text: str) -> list[BetaMessageParam]:
     return [{"role": "user", "content": text}]
 
 
@@ -61,7 +67,7 @@ def tool_runner(client: anthropic.Anthropic, model: str) -> str:
         max_tokens=512,
         tools=[get_weather],
         max_iterations=4,
-        messages=_user('Call the get_weather tool with city: "Paris"'),
+        messages=_beta_user('Call the get_weather tool with city: "Paris"'),
     )
     final = runner.until_done()
     return "".join(b.text for b in final.content if b.type == "text")
