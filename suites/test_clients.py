@@ -67,9 +67,9 @@ def _for_target(mconf: Harness, body: Any) -> Any:
 
 def _path_for_target(mconf: Harness, path: str, query: str) -> str:
     prefix = "/v1/models/"
-    if path.startswith(prefix) and not mconf.target.embedded:
-        if path.removeprefix(prefix) not in mconf.target.models:
-            path = prefix + mconf.target.model
+    foreign = path.startswith(prefix) and path.removeprefix(prefix) not in mconf.target.models
+    if foreign and not mconf.target.embedded:
+        path = prefix + mconf.target.model
     return path + (f"?{query}" if query else "")
 
 
