@@ -88,6 +88,12 @@ def cmd_parity(argv: list[str], stdout: IO[str]) -> int:
     return parity_main(argv, stdout)
 
 
+def cmd_load(argv: list[str], stdout: IO[str]) -> int:
+    from .load import cmd_load as load
+
+    return load(argv, stdout)
+
+
 def cmd_matrix(argv: list[str], stdout: IO[str]) -> int:
     from .matrix import matrix_main
 
@@ -104,6 +110,7 @@ COMMANDS: dict[str, Callable[[list[str], IO[str]], int]] = {
     "parity": cmd_parity,
     "drift": cmd_drift,
     "spec-diff": cmd_spec_diff,
+    "load": cmd_load,
 }
 
 HELP = """usage: mconf COMMAND [options]   (add --debug to any command for a traceback)
@@ -117,5 +124,6 @@ commands:
   matrix     several targets' reports side by side (Markdown + HTML)
   drift      list fields, events, headers and values in recordings that the spec does not name
   spec-diff  compare our schemas with an upstream OpenAPI document (e.g. the Stainless spec)
+  load       conformance under load on Locust: many users, every answer checked
   parity     send recorded reference requests to a target and compare the answers' shapes
 """

@@ -94,4 +94,13 @@ GENERATED_RULES = tuple(
     for name in CHECK_NAMES
 )
 
-RULES = (*SUITE_RULES, *GENERATED_RULES)
+# What only many concurrent requests show (`mconf load`).
+LOAD_NO_ANSWER = Rule(
+    "load.no-answer", E, "a request under load gets an HTTP answer (not refused, reset, timed out)"
+)
+LOAD_CROSSED = Rule(
+    "load.crossed-answer", E, "an answer under load never carries another concurrent request's text"
+)
+LOAD_RULES = (LOAD_NO_ANSWER, LOAD_CROSSED)
+
+RULES = (*SUITE_RULES, *GENERATED_RULES, *LOAD_RULES)
