@@ -13,13 +13,15 @@ import pytest
 
 from messages_conformance.suite.harness import Harness, Result
 
-WEATHER_TOOL = {
+WEATHER_TOOL = {  # strict: its input must match the schema (an error otherwise)
     "name": "get_weather",
     "description": "Get the current weather for a city.",
+    "strict": True,
     "input_schema": {
         "type": "object",
         "properties": {"city": {"type": "string", "description": "City name"}},
         "required": ["city"],
+        "additionalProperties": False,
     },
 }
 # A 1x1 transparent PNG.

@@ -59,6 +59,8 @@ def _apply(message: dict[str, Any], partial: dict[int, str], event: dict[str, An
     kind = event["type"]
     if kind == "content_block_start":
         message["content"].append(event["content_block"])
+    elif kind == "content_block_delta" and event["delta"]["type"] == "text_delta":
+        message["content"][event["index"]]["text"] += event["delta"]["text"]
     elif kind == "content_block_delta" and event["delta"]["type"] == "input_json_delta":
         partial[event["index"]] = partial.get(event["index"], "") + event["delta"]["partial_json"]
     elif kind == "content_block_stop" and event["index"] in partial:
@@ -133,7 +135,7 @@ def check(req: dict[str, Any] | None, msg: dict[str, Any], streamed: bool = Fals
 
 def test_rule_ids_are_unique_and_in_the_owned_families() -> None:
     ids = [rule.id for rule in semantics.RULES]
-    assert len(ids) == len(set(ids)) == 18
+    assert len(ids) == len(set(ids)) == 19
     assert all(i.startswith(("http.", "message.")) for i in ids)
 
 
@@ -556,3 +558,57 @@ def test_corpus_exercises_the_message_rules() -> None:
         elif kind == "json" and b'"type": "message"' in exchange.response.body:
             checked += 1
     assert checked >= 90 and streamed >= 50
+
+
+def _drifted_tool_call(strict: bool | None) -> list[Any]:
+    tool: dict[str, Any] = {
+        "name": "t",
+        "input_schema": {"type": "object", "properties": {"flag": {"type": "boolean"}}},
+    }
+    if strict is not None:
+        tool["strict"] = strict
+    reply = message(
+        content=[{"type": "tool_use", "id": "toolu_1", "name": "t", "input": {"flag": "True"}}]
+    )
+    return list(semantics.check_message(request(tools=[tool]), reply, streamed=False))
+
+
+@pytest.mark.parametrize(
+    ("strict", "severity"),
+    [(True, Severity.ERROR), (False, Severity.WARNING), (None, Severity.WARNING)],
+)
+def test_tool_input_schema_is_an_error_only_for_strict_tools(
+    strict: bool | None, severity: Severity
+) -> None:
+    found = _drifted_tool_call(strict)
+    assert [(f.rule, f.severity) for f in found] == [("message.tool-input-schema", severity)]
+
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "integer"}},
+    "required": ["answer"],
+    "additionalProperties": False,
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "stop_reason", "rules"),
+    [
+        ('{"answer": 4}', "end_turn", []),
+        ("The answer is 4.", "end_turn", ["message.output-format"]),
+        ('{"answer": "4"}', "end_turn", ["message.output-format"]),
+        ('{"answer": 4, "extra": 1}', "end_turn", ["message.output-format"]),
+        ('{"ans', "max_tokens", []),  # cut short: the schema cannot be met
+    ],
+)
+def test_structured_output_answer_is_json_valid_against_the_schema(
+    text: str, stop_reason: str, rules: list[str]
+) -> None:
+    reply = message(content=[{"type": "text", "text": text}], stop_reason=stop_reason)
+    for body in (
+        request(output_config={"format": {"type": "json_schema", "schema": SCHEMA}}),
+        request(output_format={"type": "json_schema", "schema": SCHEMA}),
+    ):
+        found = [f for f in semantics.check_message(body, reply, streamed=False)]
+        assert [f.rule for f in found if f.rule.startswith("message.output")] == rules

@@ -200,6 +200,27 @@ BAD_BODIES: list[tuple[str, Any, str]] = [
         "messages.1: `tool_use` ids were found without `tool_result` blocks immediately "
         "after: toolu_1.",
     ),
+    (  # corpus 108 (the original) pairs its ids: a mismatched id is not tolerated
+        "tool-result-other-id",
+        with_messages(
+            user("a"),
+            assistant([TOOL_USE]),
+            user([{"type": "tool_result", "tool_use_id": "toolu_2", "content": "sunny"}]),
+        ),
+        "messages.1: `tool_use` ids were found without `tool_result` blocks immediately "
+        "after: toolu_1.",
+    ),
+    ("thread-unknown-type", body(thread={"type": "fork"}), "thread: Input tag 'fork'"),
+    (
+        "thread-continue-without-id",
+        body(thread={"type": "continue"}),
+        "thread.continue.previous_message_id: Field required",
+    ),
+    (
+        "user-turn-output-config",
+        with_messages({"role": "user", "content": "a", "output_config": {"effort": "low"}}),
+        "messages.0.output_config: Extra inputs are not permitted",
+    ),
     (
         "tool-use-bad-id",
         with_messages(user("a"), assistant([{**TOOL_USE, "id": "bad id"}])),
@@ -313,6 +334,20 @@ GOOD_BODIES = {
         tools=[{"type": "web_search_20250305", "name": "web_search", "max_uses": 2}]
     ),
     "same-role-turns": with_messages(user("a"), user("b")),
+    "max-tokens-0-cache-prewarm": body(max_tokens=0),
+    "top-k-top-p-unset": body(top_k=-1, top_p=-1),
+    "thread-create": body(thread={"type": "create"}),
+    "system-turn-with-output-config": with_messages(
+        user("a"),
+        {"role": "system", "content": "Be brief.", "output_config": {"effort": "low"}},
+    ),
+    "tool-result-after-a-system-turn": with_messages(
+        user("a"),
+        assistant([TOOL_USE]),
+        {"role": "system", "content": "Tools changed."},
+        user([{"type": "tool_result", "tool_use_id": "toolu_1", "content": "sunny"}]),
+        tools=[WEATHER_TOOL],
+    ),
 }
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
-from .findings import Finding
+from .findings import Finding, Severity
+from .output_checks import check_output_format
+from .request_schemas import schema_errors
 from .semantic_rules import (
     _TOOL_USE_TYPES,
     INPUT_TOKENS_ZERO,
@@ -45,6 +46,7 @@ def check_message(
     yield from _tool_choice(request, message)
     yield from _tool_unknown(request, message)
     yield from _tool_input_schema(request, message)
+    yield from check_output_format(request, message)
     yield from _usage(request, message)
 
 
@@ -184,45 +186,26 @@ def _adds_tools(request: dict[str, Any]) -> bool:
 
 
 def _tool_input_schema(request: dict[str, Any], message: dict[str, Any]) -> Iterator[Finding]:
-    # §4.7.1, §10.4: input is an object that satisfies the custom tool's input_schema.
-    schemas = _input_schemas(request)
+    # §4.7.1, §10.4: input is an object that satisfies the custom tool's input_schema; only a
+    # `strict: true` tool promises it (real traffic: non-strict input drifts), so the others warn.
+    tools = _tools_by_name(request)
     for index, block in _tool_uses(message, ("tool_use",)):
-        schema = schemas.get(block.get("name"))
-        if schema is not None:
-            yield from _validate_input(schema, block.get("input"), index)
+        tool = tools.get(block.get("name"), {})
+        schema = tool.get("input_schema")
+        if not isinstance(schema, dict):
+            continue
+        strict = tool.get("strict") is True
+        for finding in _validate_input(schema, block.get("input"), index):
+            yield finding if strict else replace(finding, severity=Severity.WARNING)
 
 
-def _input_schemas(request: dict[str, Any]) -> dict[Any, dict[str, Any]]:
+def _tools_by_name(request: dict[str, Any]) -> dict[Any, dict[str, Any]]:
     tools = request.get("tools")
-    found: dict[Any, dict[str, Any]] = {}
-    for tool in tools if isinstance(tools, list) else []:
-        schema = _dict(tool).get("input_schema")
-        if isinstance(schema, dict):
-            found[_dict(tool).get("name")] = schema
-    return found
-
-
-@functools.lru_cache(maxsize=64)
-def _input_validator(schema_json: str) -> Any:
-    """A validator for one tool's input_schema (compiled once per distinct schema), or None
-    when the schema itself is broken: that is the client's problem, not the server's."""
-    from jsonschema import Draft202012Validator  # imported when a tool call is checked
-
-    schema = json.loads(schema_json)
-    try:
-        Draft202012Validator.check_schema(schema)
-        return Draft202012Validator(schema)
-    except Exception:  # SchemaError, bad regex, runaway recursion: never raise
-        return None
+    return {_dict(t).get("name"): _dict(t) for t in (tools if isinstance(tools, list) else [])}
 
 
 def _validate_input(schema: dict[str, Any], value: Any, index: int) -> Iterator[Finding]:
-    try:
-        validator = _input_validator(json.dumps(schema, sort_keys=True))
-        errors = list(validator.iter_errors(value)) if validator is not None else []
-    except Exception:  # unresolvable $ref, runaway recursion, unserializable schema: never raise
-        return
-    for error in errors[:5]:
+    for error in schema_errors(schema, value)[:5]:
         pointer = "".join(f"/{part}" for part in error.absolute_path)
         yield TOOL_INPUT_SCHEMA.finding(
             f"tool_use input does not match input_schema: {error.message}",

@@ -54,7 +54,15 @@ TOOL_UNKNOWN = Rule("message.tool-unknown", _E, "a tool_use names a tool the req
 TOOL_INPUT_SCHEMA = Rule(
     "message.tool-input-schema",
     _E,
-    "a tool_use input does not validate against the tool's input_schema",
+    "a tool_use input does not validate against the tool's input_schema: an error for a "
+    "`strict: true` tool, a warning otherwise (only strict tools promise schema-valid input; "
+    'real traffic has non-strict input under another field name, or "True" for a boolean)',
+)
+OUTPUT_FORMAT = Rule(
+    "message.output-format",
+    _E,
+    "the answer to a json_schema output format (output_config.format, beta output_format) is "
+    "not JSON valid against that schema (unless it stopped early: max_tokens, refusal, tool_use)",
 )
 MAX_TOKENS = Rule("message.max-tokens", _E, "usage.output_tokens exceeds the request's max_tokens")
 MAX_TOKENS_STOP = Rule(
@@ -84,6 +92,7 @@ RULES: tuple[Rule, ...] = (
     TOOL_CHOICE_NONE,
     TOOL_UNKNOWN,
     TOOL_INPUT_SCHEMA,
+    OUTPUT_FORMAT,
     MAX_TOKENS,
     MAX_TOKENS_STOP,
     INPUT_TOKENS_ZERO,

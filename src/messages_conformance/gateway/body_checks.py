@@ -214,20 +214,20 @@ BLOCK_CHECKS: dict[str, Callable[[Body, str, Limits], Messages]] = {
 
 
 def check_tool_results(body: Body, limits: Limits) -> Messages:
-    """A `tool_use` must be answered by `tool_result` blocks in the next message (facts §8).
+    """Every `tool_use` id is answered by a `tool_result` with that id in the next message
+    (facts §8; mid-conversation `system` turns in between are skipped).
 
-    Lenient on ids: real traffic (corpus 108) was accepted with a mismatched tool_use_id,
-    so only a next message with no tool_result at all is rejected.
+    No tolerance for mismatched ids: the corpus file (108) that once suggested one was an
+    edited copy; the original pairs its ids, and the live API rejects an unanswered id.
     """
-    messages = body["messages"]
-    for index, message in enumerate(messages[:-1]):
-        answered = _ids(messages[index + 1], "tool_result")
-        missing = _ids(message, "tool_use", "id") - answered
-        if missing and not answered:
+    turns = [m for m in body["messages"] if m.get("role") != "system"]
+    for index, message in enumerate(turns[:-1]):
+        missing = _ids(message, "tool_use", "id") - _ids(turns[index + 1], "tool_result")
+        if missing:
             yield (
-                f"messages.{index}: `tool_use` ids were found without `tool_result` blocks "
-                f"immediately after: {', '.join(sorted(missing))}. Each `tool_use` block must "
-                "have a corresponding `tool_result` block in the next message."
+                f"messages.{body['messages'].index(message)}: `tool_use` ids were found without "
+                f"`tool_result` blocks immediately after: {', '.join(sorted(missing))}. Each "
+                "`tool_use` block must have a corresponding `tool_result` block in the next message."
             )
 
 
