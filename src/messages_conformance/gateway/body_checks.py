@@ -226,8 +226,9 @@ def check_tool_results(body: Body, limits: Limits) -> Messages:
         if missing:
             yield (
                 f"messages.{body['messages'].index(message)}: `tool_use` ids were found without "
-                f"`tool_result` blocks immediately after: {', '.join(sorted(missing))}. Each "
-                "`tool_use` block must have a corresponding `tool_result` block in the next message."
+                f"`tool_result` blocks immediately after: {', '.join(sorted(missing))}. "
+                "Each `tool_use` block must have a corresponding `tool_result` block in the "
+                "next message."
             )
 
 
