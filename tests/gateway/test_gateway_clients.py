@@ -5,6 +5,7 @@ threads, structured outputs, tool calls only when asked, count_tokens, the model
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -241,3 +242,9 @@ def test_head_and_get_of_the_root_answer_like_a_web_server(gateway: RunningGatew
     assert head.status_code == 200 and head.content == b""
     page = httpx.get(f"{gateway.base_url}/", timeout=10)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")
+
+
+def test_the_gateway_accepts_exactly_the_beta_names_the_spec_lists() -> None:
+    """Two hand-kept lists (the gateway never reads spec/): they must agree."""
+    listed = json.loads((Path(__file__).parents[2] / "spec/schemas/betas.json").read_text())
+    assert set(listed["enum"]) == KNOWN_BETAS

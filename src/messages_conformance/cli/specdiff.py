@@ -6,9 +6,11 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import IO
 
+from ..reports.sdkwalk import SdkUnavailable, as_rows, render_text, walk_sdk
 from ..reports.specdiff import (
     UnusableUpstream,
     compare_specs,
@@ -21,16 +23,30 @@ from ..reports.specdiff import (
 
 
 def specdiff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = None) -> int:
-    """``mconf spec-diff UPSTREAM [--format markdown|json]``: 0 same, 1 differences, 2 unusable."""
+    """``mconf spec-diff UPSTREAM [--format markdown|json]`` or ``mconf spec-diff --sdk``:
+    0 same (no gap), 1 differences (gaps), 2 unusable."""
     err = stderr or sys.stderr
     parser = argparse.ArgumentParser(
-        prog="mconf spec-diff", description="Compare our schemas with an upstream OpenAPI document."
+        prog="mconf spec-diff",
+        description="Compare our schemas with an upstream OpenAPI document, or (--sdk) with "
+        "the installed official anthropic SDK's types.",
     )
-    parser.add_argument("upstream", type=Path, help="upstream OpenAPI document (JSON or YAML)")
+    parser.add_argument(
+        "upstream", type=Path, nargs="?", help="upstream OpenAPI document (JSON or YAML)"
+    )
+    parser.add_argument(
+        "--sdk",
+        action="store_true",
+        help="walk the installed anthropic SDK: what our schemas lack (spec/sdk-exclusions.toml)",
+    )
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
     parser.add_argument("--spec-dir", type=Path, help="our spec folder (default: spec/)")
     try:
         args = parser.parse_args(list(argv))
+        if args.sdk:
+            return _sdk_main(args.spec_dir, args.format, stdout, err)
+        if args.upstream is None:
+            parser.error("give an UPSTREAM OpenAPI document, or --sdk")
         upstream = load_upstream(args.upstream)
         spec = our_spec(args.spec_dir)
     except SystemExit as exc:
@@ -45,3 +61,22 @@ def specdiff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None =
     else:
         stdout.write(render_markdown(differences, label))
     return 1 if differences else 0
+
+
+def _sdk_main(spec_dir: Path | None, output: str, stdout: IO[str], err: IO[str]) -> int:
+    try:
+        walk = walk_sdk(our_spec(spec_dir))
+    except (SdkUnavailable, UnusableUpstream) as exc:
+        print(f"mconf spec-diff: error: {exc}", file=err)
+        return 2
+    if output == "json":
+        document = {
+            "sdk": f"anthropic {walk.sdk_version}",
+            "missing": as_rows(walk.missing),
+            "excluded": len(walk.excluded),
+            "stale_exclusions": [asdict(e) for e in walk.stale],
+        }
+        stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        stdout.write(render_text(walk))
+    return 0 if walk.ok else 1

@@ -87,14 +87,20 @@ def load_upstream(path: Path) -> dict[str, Any]:
     return doc
 
 
-def compare_specs(upstream: Mapping[str, Any], spec: Spec | None = None) -> list[Difference]:
-    """Every difference between our top-level schemas and ``upstream``'s, in a stable order."""
+def compare_specs(
+    upstream: Mapping[str, Any],
+    spec: Spec | None = None,
+    *,
+    top_level: Sequence[tuple[str, str, str]] = TOP_LEVEL,
+) -> list[Difference]:
+    """Every difference between our top-level schemas and ``upstream``'s, in a stable order
+    (``top_level``: our schema name, our file, the upstream component, for each pair)."""
     spec = spec or Spec.load()
     ours_res, up_res = Resolver.for_spec(spec), Resolver({UPSTREAM_BASE: upstream})
     ours, theirs = Shapes(ours_res), Shapes(up_res)
     comparison = Comparison(ours, theirs)
     found: list[Difference] = []
-    for schema, our_uri, up_nodes in _pairs(spec, up_res, theirs):
+    for schema, our_uri, up_nodes in _pairs(spec, up_res, theirs, top_level):
         our_node = ours_res.node(our_uri)
         if up_nodes is None:
             found.append(Difference(schema, "", "schema-only-ours"))
@@ -143,10 +149,10 @@ def _merge(group: list[Difference]) -> list[Difference]:
 
 
 def _pairs(
-    spec: Spec, up_res: Resolver, theirs: Shapes
+    spec: Spec, up_res: Resolver, theirs: Shapes, top_level: Sequence[tuple[str, str, str]]
 ) -> Iterator[tuple[str, str, Alternatives | None]]:
     base = _our_base(spec)
-    for schema, file, name in TOP_LEVEL:
+    for schema, file, name in top_level:
         yield schema, base + file, _component(up_res, name)
     events = _upstream_events(up_res, theirs)
     for event in EVENT_TYPES:
