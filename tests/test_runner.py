@@ -53,8 +53,14 @@ EXPECTED = {
     "null-stop-reason": "message.stop-reason-null",
     "wrong-block-index": "stream.block.index",
     "tool-choice-ignored": "message.tool-choice-forced",
+    "buffer-stream": "timing.buffered-stream",
+    "drop-pings": "timing.silent-gap",
+    "gzip-stream": "timing.compressed-stream",
 }
-WARNING_ONLY = {"no-request-id"}  # a missing request-id is a warning by the severity policy
+# a missing request-id is a warning by the severity policy; so is a timing finding judged from
+# the client side alone (a fast upstream may burst; transit mode makes them errors)
+WARNING_ONLY = {"no-request-id", "buffer-stream", "drop-pings", "gzip-stream"}
+TIMING_FAULTS = {"buffer-stream", "drop-pings", "gzip-stream"}  # shown by the streaming suite
 
 
 def run(*argv: str) -> tuple[int, str]:
@@ -118,11 +124,32 @@ def test_replay_and_live_give_the_same_verdicts(in_repo: None, tmp_path: Path) -
     replay = {c["id"]: c["outcome"] for c in latest(replay_dir)["cases"]}
     assert live == replay
     assert len(live) > 60
+    # cassettes recorded before timings were kept still replay; the report says so once
+    summary = (replay_dir / "latest" / "summary.md").read_text()
+    assert summary.count("timing rules did not apply to") == 1
+
+
+def test_streams_carry_their_timing_live_and_as_recorded(in_repo: None, tmp_path: Path) -> None:
+    live_dir, replay_dir = tmp_path / "live", tmp_path / "replay"
+    assert run("run", "-q", "--report-dir", str(live_dir), "--suite", "streaming")[0] == 0
+    replayed = run(
+        "run", "-q", "--mode", "replay", "--report-dir", str(replay_dir), "--suite", "streaming"
+    )
+    assert replayed[0] == 0
+    live, replay = (latest(d)["cases"][0]["timing"] for d in (live_dir, replay_dir))
+    assert (live["source"], replay["source"]) == ("measured", "recorded")
+    assert live["events"] == replay["events"] > 20  # the pause's pings, then 20 events
+    assert live["total_s"] > 0.8  # paced: the pause alone is 0.8 s
+    assert latest(replay_dir)["cases"][0]["findings"] == []
+    page = (replay_dir / "latest" / "report.html").read_text()
+    assert "times are the recorded ones (from the cassettes)" in page
+    assert 'aria-label="event arrivals per streamed case"' in page
 
 
 @pytest.mark.parametrize("fault", sorted(EXPECTED))
 def test_every_fault_is_caught_by_its_rule(in_repo: None, tmp_path: Path, fault: str) -> None:
     suites = QUICK + (["--suite", "generated"] if fault == "openai-error-body" else [])
+    suites += ["--suite", "streaming"] if fault in TIMING_FAULTS else []
     code, out = run("run", "-q", "--fault", fault, "--report-dir", str(tmp_path), *suites)
     report = latest(tmp_path)
     assert EXPECTED[fault] in rules_found(report), f"{fault}: found {sorted(rules_found(report))}"

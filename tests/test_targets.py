@@ -77,3 +77,29 @@ def test_user_file_adds_and_validates_profiles(tmp_path: Path) -> None:
         targets.resolve("gw", user_file=broken)
     with pytest.raises(ProfileError, match="no such targets file"):
         targets.resolve("gw", user_file=tmp_path / "missing.toml")
+
+
+def test_timing_thresholds_come_from_the_profile(tmp_path: Path) -> None:
+    from messages_conformance.core.pacing import Limits
+
+    user = tmp_path / "mconf.toml"
+    user.write_text(
+        '[gw]\nbase_url = "https://gw.example"\n'
+        "[gw.timing]\nidle_timeout_s = 55\nburst_share = 0.8\n"
+    )
+    gw = targets.resolve("gw", user_file=user)
+    assert gw.timing == Limits(idle_timeout_s=55.0, burst_share=0.8)
+    assert targets.resolve("ccapi").timing == Limits()  # the documented defaults
+    assert targets.resolve("local").timing.idle_timeout_s == 0.4
+
+
+@pytest.mark.parametrize(
+    ("table", "match"),
+    [("[gw.timing]\nidle = 1\n", "unknown timing keys"), ("[gw]\ntiming = 3\n", "must be a table")],
+)
+def test_bad_timing_tables_are_one_line(tmp_path: Path, table: str, match: str) -> None:
+    user = tmp_path / "mconf.toml"
+    head = '[gw]\nbase_url = "https://gw.example"\n' if table.startswith("[gw.timing]") else ""
+    user.write_text(head + table.replace("[gw]\n", '[gw]\nbase_url = "https://gw.example"\n'))
+    with pytest.raises(ProfileError, match=match):
+        targets.resolve("gw", user_file=user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -59,3 +60,15 @@ def make_post(base_url: str) -> Post:
         return httpx.post(f"{base_url}/v1/messages", json=payload, headers=sent, **kw)
 
     return post
+
+
+def arrivals(base_url: str, payload: Any) -> tuple[httpx.Response, list[tuple[float, bytes]]]:
+    """A streamed answer read chunk by chunk as it comes off the wire (still encoded): each
+    chunk with its arrival in seconds after sending."""
+    started = time.monotonic()
+    chunks: list[tuple[float, bytes]] = []
+    url = f"{base_url}/v1/messages"
+    with httpx.stream("POST", url, json=payload, headers=HEADERS, timeout=30) as response:
+        for chunk in response.iter_raw():
+            chunks.append((time.monotonic() - started, chunk))
+    return response, chunks

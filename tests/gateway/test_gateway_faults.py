@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from gateway_helpers import HEADERS, KEY, WEATHER_TOOL, Post, body, make_post, sse_events
+from gateway_helpers import (
+    HEADERS,
+    KEY,
+    WEATHER_TOOL,
+    Post,
+    arrivals,
+    body,
+    make_post,
+    sse_events,
+)
 
 from messages_conformance.gateway import (
     FAULTS,
@@ -30,7 +41,9 @@ LONG = body("Repeat exactly: one two three four five six seven eight")
 def faulty(request: pytest.FixtureRequest) -> Iterator[Post]:
     """A poster for a gateway running the fault named by the test's parameter."""
     with serve_in_thread(GatewayConfig(api_keys=(KEY,), faults=(request.param,))) as running:
-        yield make_post(running.base_url)
+        post = make_post(running.base_url)
+        post.base_url = running.base_url  # type: ignore[attr-defined]
+        yield post
 
 
 def fault(name: str) -> Any:
@@ -246,6 +259,36 @@ def test_tool_choice_ignored(faulty: Post) -> None:
     message = faulty(FORCED).json()
     assert [b["type"] for b in message["content"]] == ["text"]
     assert message["stop_reason"] == "end_turn"
+
+
+PAUSED = body("[mconf:pause=400,ping=50,every=20] Repeat exactly: " + " ".join(["w"] * 28))
+
+
+@fault("buffer-stream")
+def test_buffer_stream(faulty: Post) -> None:
+    _, chunks = arrivals(faulty.base_url, {**PAUSED, "stream": True})  # type: ignore[attr-defined]
+    events = sse_events(b"".join(c for _, c in chunks).decode())
+    assert names(events)[-1] == "message_stop" and len(events) > 20
+    assert chunks[-1][0] - chunks[0][0] < 0.05  # everything in one burst ...
+    assert chunks[0][0] > 0.6  # ... after the time the stream took (pause + pacing)
+
+
+@fault("drop-pings")
+def test_drop_pings(faulty: Post) -> None:
+    _, chunks = arrivals(faulty.base_url, {**PAUSED, "stream": True})  # type: ignore[attr-defined]
+    events = sse_events(b"".join(c for _, c in chunks).decode())
+    assert "ping" not in names(events) and names(events)[-1] == "message_stop"
+    gaps = [after - before for (before, _), (after, _) in pairwise(chunks)]
+    assert max(gaps) > 0.35  # the pause went silent
+
+
+@fault("gzip-stream")
+def test_gzip_stream(faulty: Post) -> None:
+    response, chunks = arrivals(faulty.base_url, {**PAUSED, "stream": True})  # type: ignore[attr-defined]
+    assert response.headers["content-encoding"] == "gzip"
+    text = gzip.decompress(b"".join(c for _, c in chunks)).decode()
+    assert names(sse_events(text))[-1] == "message_stop"
+    assert chunks[-1][0] - chunks[0][0] > 0.6  # still streamed: each write is flushed
 
 
 def test_every_fault_has_a_test() -> None:

@@ -12,7 +12,17 @@ from typing import IO, Any
 from ..net import targets
 from .base import ArgumentParser, UsageError, load_spec
 
-SUITES = ("auth", "headers", "requests", "scenarios", "errors", "recorded", "generated", "clients")
+SUITES = (
+    "auth",
+    "headers",
+    "requests",
+    "scenarios",
+    "streaming",
+    "errors",
+    "recorded",
+    "generated",
+    "clients",
+)
 
 
 def suites_dir() -> Path:

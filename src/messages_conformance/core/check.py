@@ -13,10 +13,12 @@ from . import semantics
 from .endpoints import Endpoint, endpoint_of
 from .exchange import Exchange
 from .findings import Finding, Rule, Severity
+from .pacing import Limits, check_timing
 from .payload import parse_json
 from .spec import Spec
 from .sse import ServerSentEvent
 from .stream import check_stream
+from .timing import Trace, arrival_times
 
 Payload = dict[str, Any] | None
 BODY_NOT_JSON = Rule(
@@ -38,6 +40,7 @@ class CheckResult:
     # path) is kept as ("content_block_delta", None): its text is in the accumulated message
     events: list[tuple[str | None, Any]] = field(default_factory=list)
     message: dict[str, Any] | None = None  # the Message: parsed, or accumulated from the stream
+    trace: Trace | None = None  # timing and event arrivals (None: the exchange has no timing)
 
     @property
     def error(self) -> dict[str, Any] | None:
@@ -66,10 +69,15 @@ def body_kind(exchange: Exchange) -> str:
 
 
 def check_exchange(
-    exchange: Exchange, spec: Spec | None = None, *, chunks: Iterable[bytes] | None = None
+    exchange: Exchange,
+    spec: Spec | None = None,
+    *,
+    chunks: Iterable[bytes] | None = None,
+    limits: Limits | None = None,
 ) -> CheckResult:
     """Every check over one exchange. ``chunks``: the body of an event stream piece by piece
-    (a long recorded stream read from disk) in place of ``exchange.response.body``."""
+    (a long recorded stream read from disk) in place of ``exchange.response.body``;
+    ``limits``: the timing rules' thresholds (the profile's ``[NAME.timing]``, else defaults)."""
     spec = spec or Spec.load()
     endpoint = endpoint_of(exchange.request)
     result = CheckResult(body_kind="sse" if chunks is not None else body_kind(exchange))
@@ -99,7 +107,26 @@ def check_exchange(
         result.findings.extend(
             semantics.check_message(request_body, result.message, streamed=streamed)
         )
+    if exchange.response.timing is not None:
+        result.trace = _trace(exchange, result)
+    result.findings.extend(check_timing(result.trace, limits))
     return result
+
+
+def _trace(exchange: Exchange, result: CheckResult) -> Trace:
+    """The exchange's timing, and for a stream when each of its events arrived."""
+    timing = exchange.response.timing
+    assert timing is not None
+    if result.body_kind != "sse":
+        return Trace(timing)
+    times = arrival_times(timing, exchange.response.body, len(result.events))
+    names = tuple(name or _type(payload) for name, payload in result.events)
+    return Trace(timing, True, times, names if times is not None else ())
+
+
+def _type(payload: dict[str, Any] | None) -> str:
+    kind = payload.get("type") if payload is not None else None
+    return kind if isinstance(kind, str) else "message"
 
 
 def _check_json(exchange: Exchange, spec: Spec, result: CheckResult, endpoint: Endpoint) -> None:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .timing import Timing
+
 
 def lower_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
     """Header names folded to lower case (the checks never care about case)."""
@@ -33,6 +35,7 @@ class Response:
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-case names
     body: bytes = b""
+    timing: Timing | None = None  # how it travelled (None: not measured, or an old recording)
 
     @property
     def content_type(self) -> str:

@@ -23,6 +23,13 @@ Errors on demand (reserved model names, after request validation):
 
 The header `x-mconf-test-error: 429|500|504|529|stream` does the same for any model.
 
+Pacing on demand (a marker in a user text, each part optional, milliseconds):
+
+    [mconf:pause=MS,ping=MS,every=MS]
+                             a thinking pause of `pause` after message_start and its ping,
+                             kept alive by a ping every `ping` (default 1000); `every`
+                             spaces this stream's events (default --event-delay-ms)
+
 The model is deterministic: "Repeat exactly: X" answers "X", anything else a short fixed
 reply; it honours max_tokens (whitespace tokens), stop_sequences, prefill, tools
 (tool_choice any/tool, or a prompt naming the tool), tool results and thinking.

@@ -17,6 +17,7 @@ from .config import GatewayConfig
 from .errors import ApiError
 from .handler import Answer, Handler
 from .ids import request_id
+from .pacing import Beat
 
 NOT_FOUND = ApiError("not_found_error", "Not found")
 FRONT_PAGE = "mconf reference gateway: POST /v1/messages\n"
@@ -26,27 +27,26 @@ def create_app(config: GatewayConfig | None = None) -> Starlette:
     """An ASGI app serving `POST /v1/messages`; raises UnknownFault for a bad fault name."""
     handler = Handler(config or GatewayConfig())
     latency = handler.config.latency_ms / 1000
-    delay = handler.config.event_delay_ms / 1000
 
     async def messages(request: Request) -> Response:
         if latency:
             await asyncio.sleep(latency)
-        return _response(handler.answer(request.headers, await request.body()), delay)
+        return _response(handler.answer(request.headers, await request.body()))
 
     async def count_tokens(request: Request) -> Response:
-        return _response(handler.count_tokens(request.headers, await request.body()), 0)
+        return _response(handler.count_tokens(request.headers, await request.body()))
 
     async def models(request: Request) -> Response:
-        return _response(handler.list_models(request.headers, request.query_params), 0)
+        return _response(handler.list_models(request.headers, request.query_params))
 
     async def model(request: Request) -> Response:
-        return _response(handler.get_model(request.headers, request.path_params["model_id"]), 0)
+        return _response(handler.get_model(request.headers, request.path_params["model_id"]))
 
     async def front(request: Request) -> Response:
         return PlainTextResponse(FRONT_PAGE)
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        return _response(handler.error(NOT_FOUND, request_id()), 0)
+        return _response(handler.error(NOT_FOUND, request_id()))
 
     return Starlette(
         routes=[
@@ -60,16 +60,16 @@ def create_app(config: GatewayConfig | None = None) -> Starlette:
     )
 
 
-def _response(answer: Answer, delay: float) -> Response:
+def _response(answer: Answer) -> Response:
     if answer.frames is None:
         return Response(answer.body, status_code=answer.status, headers=answer.headers)
-    frames = _paced(answer.frames, delay)
+    frames = _paced(answer.beats)
     return StreamingResponse(frames, status_code=answer.status, headers=answer.headers)
 
 
-async def _paced(frames: tuple[str, ...], delay: float) -> AsyncIterator[bytes]:
-    """Each event is its own chunk, flushed before the next is produced."""
-    for index, frame in enumerate(frames):
-        if delay and index:
-            await asyncio.sleep(delay)
-        yield frame.encode()
+async def _paced(beats: tuple[Beat, ...]) -> AsyncIterator[bytes]:
+    """Each beat is its own write, flushed before the next is produced."""
+    for beat in beats:
+        if beat.delay_s > 0:
+            await asyncio.sleep(beat.delay_s)
+        yield beat.data

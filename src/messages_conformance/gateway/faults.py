@@ -3,7 +3,8 @@
 Hooks, in the order a request meets them: `waive` (let a request error through),
 `request` (rewrite the parsed body), `error` (rewrite an error answer), `message`
 (rewrite the Message), `events` (rewrite the event list), `frames` (rewrite the encoded
-SSE text), `headers` (rewrite response headers). `FAULTS` is the registry.
+SSE text), `headers` (rewrite response headers), `delivery` (rewrite the writes of a stream
+and the silences between them, see `pacing`). `FAULTS` is the registry.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from . import pacing
 from .errors import ApiError
 from .events import Event
 from .fault_hooks import (
@@ -41,6 +43,7 @@ from .fault_hooks import (
     _wrong_block_index,
     _zero_usage,
 )
+from .pacing import Beat
 
 
 def _same(value: Any) -> Any:
@@ -68,6 +71,7 @@ class Fault:
     events: Callable[[list[Event]], list[Event]] = _same
     frames: Callable[[list[str]], list[str]] = _same
     headers: Callable[[dict[str, str], bool], dict[str, str]] = _same_headers
+    delivery: Callable[[list[Beat]], list[Beat]] = _same  # the writes of a stream (pacing)
 
 
 FAULTS: dict[str, Fault] = {
@@ -191,6 +195,22 @@ FAULTS: dict[str, Fault] = {
         "content_block_* index = position + 1",
         events=_wrong_block_index,
     ),
+    "buffer-stream": Fault(
+        "the whole stream is held back and sent in one write at its end",
+        "every event arrives at once, after the time the stream took",
+        delivery=pacing.buffered,
+    ),
+    "drop-pings": Fault(
+        "ping events are not sent, so a long thinking pause goes silent",
+        "no ping; no byte at all during the pause",
+        delivery=pacing.without_pings,
+    ),
+    "gzip-stream": Fault(
+        "the event stream is gzip-encoded (content-encoding: gzip)",
+        "content-encoding gzip on text/event-stream; each write flushed",
+        delivery=pacing.gzipped,
+        headers=pacing.gzip_header,
+    ),
     "tool-choice-ignored": Fault(
         "forced tool_choice (any/tool) is answered with text",
         "text block and stop_reason end_turn where tool_use was forced",
@@ -241,6 +261,11 @@ class FaultSet:
         for fault in self.faults:
             headers = fault.headers(headers, streaming)
         return headers
+
+    def delivery(self, beats: list[Beat]) -> list[Beat]:
+        for fault in self.faults:
+            beats = fault.delivery(beats)
+        return beats
 
 
 def select(names: Iterable[str]) -> FaultSet:

@@ -21,6 +21,7 @@ from .events import Event, encode, message_events, stream_error_events
 from .faults import select
 from .ids import digest, request_id
 from .model import reply
+from .pacing import Beat, beats, pacing_of, request_texts
 from .prompt import read_prompt
 from .threads import Threads
 from .validation import Limits, validate
@@ -60,6 +61,7 @@ class Answer:
     headers: dict[str, str]
     body: bytes = b""
     frames: tuple[str, ...] | None = None  # set for streams
+    beats: tuple[Beat, ...] = ()  # how the frames go out: each write and the silence before
 
 
 class Handler:
@@ -83,7 +85,7 @@ class Handler:
         body = resumed
         trigger = _test_trigger(body, headers)
         if trigger == "stream" and body.get("stream") is True:
-            return self._stream(stream_error_events(self._message(body, raw)), rid)
+            return self._stream(stream_error_events(self._message(body, raw)), rid, body)
         if trigger is not None:
             return self.error(TEST_ERRORS.get(trigger, OVERLOADED), rid)
         if body.get("model") not in self.models:
@@ -91,7 +93,7 @@ class Handler:
         message = self._message(body, raw)
         self.threads.keep(body, message)
         if body.get("stream") is True:
-            return self._stream(message_events(message), rid)
+            return self._stream(message_events(message), rid, body)
         return self._json(200, message, rid, retry_after=None)
 
     def count_tokens(self, headers: Mapping[str, str], raw: bytes) -> Answer:
@@ -186,10 +188,13 @@ class Handler:
         content = json.dumps(body, separators=(",", ":")).encode()
         return Answer(status, self.faults.headers(headers, False), content)
 
-    def _stream(self, events: list[Event], rid: str) -> Answer:
+    def _stream(self, events: list[Event], rid: str, body: Mapping[str, Any]) -> Answer:
         frames = self.faults.frames([encode(e) for e in self.faults.events(events)])
         headers = {**wire.response_headers(rid, SSE_TYPE), "cache-control": "no-cache"}
-        return Answer(200, self.faults.headers(headers, True), frames=tuple(frames))
+        delay, pacing = self.config.event_delay_ms / 1000, pacing_of(request_texts(body))
+        stream = self.faults.delivery(beats(frames, delay, pacing))
+        answer_headers = self.faults.headers(headers, True)
+        return Answer(200, answer_headers, frames=tuple(frames), beats=tuple(stream))
 
 
 def _parse(raw: bytes) -> Any:

@@ -77,7 +77,9 @@ def scrubbed(exchange: Exchange, secrets: Iterable[str | None]) -> Exchange:
     answer = exchange.response
     headers = {k: _scrub(v, keys) for k, v in answer.headers.items()}
     return Exchange(
-        Response(answer.status, headers, _scrub(answer.body, keys)), request, exchange.name
+        Response(answer.status, headers, _scrub(answer.body, keys), answer.timing),
+        request,
+        exchange.name,
     )
 
 

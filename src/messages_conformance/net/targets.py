@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from ..core.pacing import Limits
+
 EMBEDDED = "embedded"
 LOCAL_DEFAULT_KEY = "mconf-local-key"
 _AUTH_STYLES = ("x-api-key", "bearer")
@@ -27,6 +29,7 @@ _KNOWN_KEYS = {
     "max_tokens",
     "max_request_bytes",
     "waivers",
+    "timing",
 }
 
 
@@ -47,6 +50,7 @@ class Target:
     max_tokens: int = 64
     max_request_bytes: int = 32 * 1024 * 1024
     waivers: Mapping[str, str] = field(default_factory=dict)
+    timing: Limits = field(default_factory=Limits)  # timing.* thresholds ([NAME.timing])
     description: str = ""
     embedded: bool = False  # the reference gateway, started by the suite itself
 
@@ -156,9 +160,19 @@ def from_mapping(name: str, data: Mapping[str, Any]) -> Target:
         max_tokens=int(data.get("max_tokens", 64)),
         max_request_bytes=int(data.get("max_request_bytes", 32 * 1024 * 1024)),
         waivers=dict(data.get("waivers", {})),
+        timing=_timing(name, data.get("timing", {})),
         description=str(data.get("description", "")),
         embedded=base_url == EMBEDDED,
     )
+
+
+def _timing(name: str, table: Any) -> Limits:
+    if not isinstance(table, Mapping):
+        raise ProfileError(f"target {name!r}: timing must be a table ([{name}.timing])")
+    try:
+        return Limits.from_mapping(table)
+    except ValueError as exc:
+        raise ProfileError(f"target {name!r}: {exc}") from None
 
 
 def _choice(name: str, key: str, value: str, allowed: tuple[str, ...]) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Final
 import httpx
 
 from ..core.exchange import Exchange, Request, Response
+from ..core.timing import Timing
 from .errors import (
     BudgetExhausted,
     TargetError,
@@ -43,6 +44,7 @@ from .secrets import (
     scrubbed,
     secret_header,
 )
+from .wire import Stopwatch, WireTransport, measuring
 
 __all__ = [
     "AUTH_MODES",
@@ -95,6 +97,7 @@ class Transport:
         max_backoff_s: float = 30.0,
         client: httpx.Client | None = None,
         sleep: Sleep = time.sleep,
+        timing: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeouts = timeouts or Timeouts()
@@ -105,7 +108,9 @@ class Transport:
         self._auth = _lower(auth_headers)
         self._defaults = _lower(default_headers)
         self._owns_client = client is None
-        self._client = client or httpx.Client(timeout=self.timeouts.for_httpx())
+        # timing: an own client times every response on the wire (net/wire.py)
+        wire = WireTransport() if timing and client is None else None
+        self._client = client or httpx.Client(timeout=self.timeouts.for_httpx(), transport=wire)
         self._pacer = _Pacer(min_interval_s, sleep)
         self._sleep = sleep
 
@@ -203,23 +208,27 @@ class Transport:
     def _exchange(
         self, method: str, url: str, headers: dict[str, str], content: bytes | None, name: str
     ) -> Sent:
+        stopwatch = Stopwatch()
         started = time.monotonic()
         timeout = self.timeouts.for_httpx()
-        with self._client.stream(
-            method, url, headers=headers, content=content, timeout=timeout
-        ) as response:
+        with (
+            measuring(stopwatch),
+            self._client.stream(
+                method, url, headers=headers, content=content, timeout=timeout
+            ) as response,
+        ):
             parts: list[bytes] = []
             try:
                 body = self._read(response, url, started, parts)
             except TargetError as exc:  # the total timeout, mid-body
-                exc.partial = _partial(response, content, parts, name)
+                exc.partial = _partial(response, content, parts, name, stopwatch)
                 raise
             except httpx.HTTPError as exc:  # idle timeout, reset, bad chunking or coding
                 error = translate_error(exc, url)
-                error.partial = _partial(response, content, parts, name)
+                error.partial = _partial(response, content, parts, name, stopwatch)
                 raise error from exc
         total = time.monotonic() - started
-        exchange = _exchange_of(response, content, body, name)
+        exchange = _exchange_of(response, content, body, name, stopwatch.timing())
         if response.is_success:
             self.budget.charge_tokens(_output_tokens(body.data))
         return Sent(exchange, body.ttfb_s, total, truncated_body=body.truncated)
@@ -268,7 +277,11 @@ def _content(body: Mapping[str, Any] | bytes | None) -> bytes | None:
 
 
 def _exchange_of(
-    response: httpx.Response, content: bytes | None, body: _Body, name: str
+    response: httpx.Response,
+    content: bytes | None,
+    body: _Body,
+    name: str,
+    timing: Timing | None = None,
 ) -> Exchange:
     sent = response.request
     request = Request(
@@ -278,15 +291,20 @@ def _exchange_of(
         body=content or b"",
     )
     headers = _redacted(_decoded_headers(response.headers, body).items())
-    return Exchange(Response(response.status_code, headers, body.data), request, name)
+    return Exchange(Response(response.status_code, headers, body.data, timing), request, name)
 
 
 def _partial(
-    response: httpx.Response, content: bytes | None, parts: list[bytes], name: str
+    response: httpx.Response,
+    content: bytes | None,
+    parts: list[bytes],
+    name: str,
+    stopwatch: Stopwatch,
 ) -> Sent:
     """What arrived before a body broke off: status, headers and the bytes so far."""
     body = _Body(b"".join(parts), 0.0, truncated=False)
-    return Sent(_exchange_of(response, content, body, name), 0.0, 0.0)
+    stopwatch.end()
+    return Sent(_exchange_of(response, content, body, name, stopwatch.timing()), 0.0, 0.0)
 
 
 def _decoded_headers(headers: httpx.Headers, body: _Body) -> dict[str, str]:

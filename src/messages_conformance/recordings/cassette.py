@@ -10,7 +10,8 @@ Accepted inputs, chosen by content:
   ``interactions: [{request: {method, uri, headers, body}, response: {status, headers, body}}]``.
   Header values are lists; bodies are ``str``, ``!!binary`` bytes (decompressed per
   ``content-encoding``) or pydantic-ai's ``parsed_body``. One ``Exchange`` per interaction,
-  named ``<path>#<index>`` (0-based, as vcrpy counts).
+  named ``<path>#<index>`` (0-based, as vcrpy counts). A response's ``timing`` (wire-faithful
+  cassettes, ``recordings/timings``) becomes the exchange's timing.
 * a corpus exchange (``{"request": {...}, "response": {"status", "headers", "body", "sse"}}``).
 * a bare response body: a ``.json`` Message or error envelope, or an event stream (``.sse`` /
   ``.txt`` or text starting with an SSE field). There is no request; a Message or stream gets
@@ -31,6 +32,8 @@ from typing import Any
 import yaml
 
 from ..core.exchange import Exchange, Request, Response
+from ..core.timing import Timing
+from .timings import UnusableTiming, stored_timing
 
 try:
     from yaml import CSafeLoader as _SafeLoader
@@ -254,7 +257,15 @@ def _vcr_response(name: str, response: dict[str, Any]) -> Response:
         return Response(status, headers, _json_bytes(response["parsed_body"]))
     raw = response.get("body")
     body = _raw_body(raw.get("string") if isinstance(raw, dict) else raw)
-    return Response(status, headers, _decoded(name, body, headers))
+    return Response(status, headers, _decoded(name, body, headers), _timing(name, response))
+
+
+def _timing(name: str, response: dict[str, Any]) -> Timing | None:
+    """The timing a wire-faithful cassette keeps with the response (recordings/timings)."""
+    try:
+        return stored_timing(response, name)
+    except UnusableTiming as exc:
+        raise UnusableInput(str(exc)) from None
 
 
 def _status(name: str, status: Any) -> int:

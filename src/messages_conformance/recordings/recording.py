@@ -33,6 +33,7 @@ from vcr.util import read_body  # type: ignore[import-untyped]
 
 from ..net.errors import in_chain
 from ..net.secrets import CREDENTIAL_HEADERS, REDACTED, credential_marker, secret_header
+from .timings import timed
 
 __all__ = [
     "MATCH_ON",
@@ -207,6 +208,15 @@ def _represent_str(dumper: Any, data: str) -> Any:
 _Dumper.add_representer(str, _represent_str)
 
 
+def _represent_list(dumper: Any, data: list[Any]) -> Any:
+    # a timing chunk [seconds, bytes] on one line: cassettes of long streams stay readable
+    flow = len(data) == 2 and all(type(v) in (int, float) for v in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow or None)
+
+
+_Dumper.add_representer(list, _represent_list)
+
+
 class YamlSerializer:
     """vcrpy serializer: safe YAML, unwrapped lines (a key is never split across lines)."""
 
@@ -288,7 +298,7 @@ def use_cassette(config: Any, path: str | Path, *, target: str) -> Iterator[Any]
     """
     try:
         with config.use_cassette(str(path)) as cassette:
-            yield cassette
+            yield timed(cassette)  # stores and replays each response's timing
     except Exception as exc:
         miss = replay_miss(exc)
         if miss is None:

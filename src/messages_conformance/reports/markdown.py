@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .timeline import timing_lines
 from .views import (
     CASE_KEYS,
     Report,
@@ -30,6 +31,7 @@ def render_summary(report: Report) -> str:
     """Markdown for a CI job summary or PR comment (short even for big reports)."""
     lines = [*_summary_head(report), *_summary_rules(report), *_summary_failed_cases(report)]
     lines += _summary_waivers(report.get("waivers", []))
+    lines += timing_lines(report)
     notices = report.get("counts", {}).get("findings", {}).get("notice", 0)
     lines += ["", f"Notices (drift, never fail a run): {notices}. Details: `report.html`."]
     return "\n".join(lines) + "\n"

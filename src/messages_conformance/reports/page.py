@@ -16,6 +16,7 @@ from importlib.resources import files
 from string import Template
 from typing import Any
 
+from .timeline import timing_section
 from .views import CASE_KEYS, Report, area_order, case_label, header_value, one_line
 
 __all__ = [
@@ -32,7 +33,7 @@ BODY_LIMIT = 4096  # excerpts are at most 4 KB (report.schema.json, case.request
 
 
 def render_html(report: Report) -> str:
-    """One self-contained HTML page: banner, counts, checks by area, latency chart."""
+    """One self-contained HTML page: banner, counts, checks by area, timing (or latency)."""
     verdict = str(report.get("verdict", "error"))
     body = [
         _banner(report, verdict),
@@ -40,7 +41,8 @@ def render_html(report: Report) -> str:
         _cards(report.get("counts", {})),
         _toolbar(),
         *(_area_section(area, cases) for area, cases in by_area(report.get("cases", []))),
-        _latency_section(report.get("cases", [])),
+        # timings on the wire (p50/p95, arrivals) when the run has them, else one bar per case
+        timing_section(report, without=_latency_section(report.get("cases", []))),
         _waiver_section(report.get("waivers", [])),
         "</main>",
     ]

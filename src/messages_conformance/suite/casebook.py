@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .harness import Harness, Result
 
 EXCERPT = 4096
+ARRIVALS = 300  # event arrivals kept per case for the report's timeline
 AREAS = {
     "test_auth": "auth",
     "test_requests": "request validation",
@@ -102,6 +103,7 @@ def _exchange_fields(result: Result) -> dict[str, Any]:
         "status": response.status,
         "ttfb_s": round(result.sent.ttfb_s, 6),
         "total_s": round(result.sent.total_s, 6),
+        "timing": _timing(result),
         "request": {
             "method": request.method if request else "",
             "url": request.url if request else "",
@@ -114,6 +116,18 @@ def _exchange_fields(result: Result) -> dict[str, Any]:
             "body": _excerpt(response.body),
         },
     }
+
+
+def _timing(result: Result) -> dict[str, Any] | None:
+    """The case's timing figures and its events' arrivals (None: no timing, e.g. replayed
+    from a cassette recorded without timings)."""
+    trace = result.checked.trace
+    if trace is None:
+        return None
+    figures = trace.figures()
+    arrivals = trace.arrivals or ()
+    figures["arrivals"] = [[round(a.at, 4), a.name] for a in arrivals[:ARRIVALS]]
+    return figures
 
 
 def _excerpt(body: bytes) -> str:

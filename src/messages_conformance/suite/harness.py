@@ -101,7 +101,8 @@ class Harness:
             cap = self.transport.max_body_bytes
             message = f"the body is larger than the cap of {cap} bytes; read stopped there"
             self.expect("transport.body-too-large", False, message, expected=f"<= {cap} bytes")
-        result = Result(sent, check_exchange(sent.exchange, self.spec))
+        checked = check_exchange(sent.exchange, self.spec, limits=self.target.timing)
+        result = Result(sent, checked)
         self.findings.extend(result.checked.findings)
         self.results.append(result)
         return result
@@ -125,7 +126,8 @@ class Harness:
 
     def check(self, exchange: Exchange) -> CheckResult:
         """Check a recorded exchange (no sending) and keep its findings."""
-        checked = check_exchange(scrubbed(exchange, [self.target.key()]), self.spec)
+        exchange = scrubbed(exchange, [self.target.key()])
+        checked = check_exchange(exchange, self.spec, limits=self.target.timing)
         self.findings.extend(checked.findings)
         return checked
 

@@ -244,8 +244,9 @@ def _untestable(item: pytest.Item, exc: Exception) -> Exception | None:
     """The target could not be tested (unreachable, budget spent, no recording): not a verdict."""
     from ..net.transport import TargetError
     from ..recordings.recording import RecordingMissing, replay_miss, translate_replay_error
+    from ..recordings.timings import UnusableTiming
 
-    if isinstance(exc, TargetError | RecordingMissing):
+    if isinstance(exc, TargetError | RecordingMissing | UnusableTiming):
         return exc
     miss = replay_miss(exc)
     if miss is None:
