@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 
+from ..core.pacing import Limits
 from ..net.targets import Target
 from .load_shapes import DEFAULT_MIX
 
@@ -33,6 +34,7 @@ class LoadSettings:
             "models": list(self.target.models),
             "features": sorted(self.target.features),
             "waivers": dict(self.target.waivers),
+            "timing": asdict(self.target.timing),
         }
         return json.dumps(
             {"target": target, "mix": self.mix, "checks": self.checks, "timeout_s": self.timeout_s}
@@ -43,6 +45,7 @@ class LoadSettings:
         data = json.loads(text)
         raw = data["target"]
         raw |= {"models": tuple(raw["models"]), "features": frozenset(raw["features"])}
+        raw["timing"] = Limits(**raw.get("timing", {}))
         target = Target(**raw)
         return cls(target, dict(data["mix"]), bool(data["checks"]), float(data["timeout_s"]))
 
