@@ -18,7 +18,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "cassette_file" not in metafunc.fixturenames:
         return
     root = Path(metafunc.config.getoption("cassette_dir")) / target_of(metafunc.config).name
-    files = sorted(root.rglob("*.yaml"))
+    # transit cassettes hold both legs of answers broken on purpose: the transit suite's
+    # replay re-checks them by comparing the legs, not one by one
+    files = sorted(
+        f for f in root.rglob("*.yaml") if f.relative_to(root).parts[0] != "test_transit"
+    )
     ids = [str(f.relative_to(root)) for f in files]
     if not files:
         files, ids = [None], ["no-cassettes"]  # type: ignore[list-item]

@@ -64,6 +64,12 @@ def cmd_serve(argv: list[str], stdout: IO[str]) -> int:
     return serve_main(argv, stdout)  # type: ignore[arg-type]  # IO[str] is all it writes to
 
 
+def cmd_proxy(argv: list[str], stdout: IO[str]) -> int:
+    from ..gateway.proxy_cli import main as proxy_main
+
+    return proxy_main(argv, stdout)  # type: ignore[arg-type]  # IO[str] is all it writes to
+
+
 def cmd_diff(argv: list[str], stdout: IO[str]) -> int:
     from .diff import diff_main
 
@@ -104,6 +110,7 @@ COMMANDS: dict[str, Callable[[list[str], IO[str]], int]] = {
     "run": cmd_run,
     "validate": cmd_validate,
     "serve": cmd_serve,
+    "proxy": cmd_proxy,
     "rules": cmd_rules,
     "diff": cmd_diff,
     "matrix": cmd_matrix,
@@ -119,6 +126,7 @@ commands:
   run        run the conformance suites against a target (default: the embedded gateway, live)
   validate   check response bodies, SSE streams or vcrpy cassettes offline
   serve      start the reference gateway (mconf serve --help)
+  proxy      start the reference pass-through proxy in front of an upstream (--list-faults)
   rules      list the rule catalogue
   diff       compare two runs' reports: regressions, fixes, drift
   matrix     several targets' reports side by side (Markdown + HTML)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..net import targets
+from . import transit
 from .base import ArgumentParser, UsageError, load_spec
 
 SUITES = (
@@ -22,7 +23,9 @@ SUITES = (
     "recorded",
     "generated",
     "clients",
+    "transit",
 )
+DEFAULT_SUITES = SUITES[:-1]  # transit joins them in transit runs (--upstream, --transit)
 
 
 def suites_dir() -> Path:
@@ -71,6 +74,7 @@ def _parser() -> ArgumentParser:
     parser.add_argument("--spec-dir", type=Path, help="the contract to check against (spec/)")
     parser.add_argument("-k", dest="keyword", help="pytest -k expression to select cases")
     parser.add_argument("-q", "--quiet", action="store_true", help="less pytest output")
+    transit.add_options(parser)
     shown = parser.add_mutually_exclusive_group()
     shown.add_argument("--progress", action="store_true", help="live progress on stderr (always)")
     shown.add_argument("--no-progress", action="store_true", help="never show live progress")
@@ -88,12 +92,14 @@ def run_suites(argv: list[str], stdout: IO[str]) -> int:
 def _check(args: argparse.Namespace) -> targets.Target:
     """Every mistake is found before anything runs (one line, exit 2)."""
     target = targets.resolve(
-        args.target,
+        transit.target_name(args),
         base_url=args.base_url,
         key_env=args.api_key_env,
         model=args.model,
         user_file=args.targets_file,
     )
+    target = transit.check(args, target)
+    args.in_transit = transit.in_transit(target)
     _check_waivers(target)
     if args.fault:
         _check_faults(target, args.fault)
@@ -142,10 +148,12 @@ def _check_faults(target: targets.Target, faults: list[str]) -> None:
     if not target.embedded:
         raise UsageError("--fault applies to the embedded reference gateway only (--target local)")
     from ..gateway.faults import FAULTS
+    from ..gateway.proxy_faults import PROXY_FAULTS
 
-    unknown = [f for f in faults if f not in FAULTS]
+    known = PROXY_FAULTS if target.embedded_proxy else FAULTS  # --transit: the proxy's faults
+    unknown = [f for f in faults if f not in known]
     if unknown:
-        raise UsageError(f"unknown fault {unknown[0]!r}; known faults: {', '.join(sorted(FAULTS))}")
+        raise UsageError(f"unknown fault {unknown[0]!r}; known faults: {', '.join(sorted(known))}")
 
 
 def _run_dir(root: Path, target: str) -> Path:
@@ -164,7 +172,7 @@ def _run_dir(root: Path, target: str) -> Path:
 
 def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
     folder = suites_dir()
-    chosen = args.suite or list(SUITES)
+    chosen = args.suite or [*DEFAULT_SUITES, *(["transit"] if args.in_transit else [])]
     paths = [str(folder / f"test_{name}.py") for name in chosen]
     options = {
         "--target": args.target,
@@ -198,6 +206,7 @@ def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
         item for key, value in options.items() if value is not None for item in (key, str(value))
     ]
     result += [item for fault in args.fault for item in ("--fault", fault)]
+    result += transit.pytest_options(args)
     if args.workers:
         result += ["-n", str(args.workers)]
     if not _plugin_installed():

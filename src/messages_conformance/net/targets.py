@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from ..core.pacing import Limits
 
 EMBEDDED = "embedded"
+EMBEDDED_PROXY = "embedded-proxy"  # the reference proxy in front of mconf's scripted upstream
 LOCAL_DEFAULT_KEY = "mconf-local-key"
 _AUTH_STYLES = ("x-api-key", "bearer")
 _POLICIES = ("require", "default")
@@ -30,6 +31,10 @@ _KNOWN_KEYS = {
     "max_request_bytes",
     "waivers",
     "timing",
+    "upstream",
+    "upstream_key_env",
+    "model_aliases",
+    "max_tokens_clamp",
 }
 
 
@@ -53,6 +58,11 @@ class Target:
     timing: Limits = field(default_factory=Limits)  # timing.* thresholds ([NAME.timing])
     description: str = ""
     embedded: bool = False  # the reference gateway, started by the suite itself
+    upstream: str | None = None  # transit: HOST:PORT where mconf serves the gateway's upstream
+    upstream_key_env: str | None = None  # transit: the key the gateway must present upstream
+    model_aliases: Mapping[str, str] = field(default_factory=dict)  # transit: allowed rewrites
+    max_tokens_clamp: int | None = None  # transit: max_tokens above it may arrive as it
+    embedded_proxy: bool = False  # the reference proxy in front of the scripted upstream
 
     @property
     def model(self) -> str:
@@ -145,7 +155,7 @@ def from_mapping(name: str, data: Mapping[str, Any]) -> Target:
     auth = _choice(name, "auth", data.get("auth", "x-api-key"), _AUTH_STYLES)
     policy = _choice(name, "version_policy", data.get("version_policy", "require"), _POLICIES)
     base_url = str(data.get("base_url", ""))
-    if base_url != EMBEDDED:
+    if base_url not in (EMBEDDED, EMBEDDED_PROXY):
         base_url = _check_url(base_url, name)
     models = tuple(data.get("models") or ("claude-sonnet-4-6",))
     return Target(
@@ -162,7 +172,12 @@ def from_mapping(name: str, data: Mapping[str, Any]) -> Target:
         waivers=dict(data.get("waivers", {})),
         timing=_timing(name, data.get("timing", {})),
         description=str(data.get("description", "")),
-        embedded=base_url == EMBEDDED,
+        embedded=base_url in (EMBEDDED, EMBEDDED_PROXY),
+        embedded_proxy=base_url == EMBEDDED_PROXY,
+        upstream=str(data["upstream"]) if data.get("upstream") else None,
+        upstream_key_env=data.get("upstream_key_env"),
+        model_aliases={str(k): str(v) for k, v in dict(data.get("model_aliases", {})).items()},
+        max_tokens_clamp=int(data["max_tokens_clamp"]) if data.get("max_tokens_clamp") else None,
     )
 
 
@@ -190,6 +205,18 @@ def _check_url(url: str, name: str = "--base-url") -> str:
             f"{name}: {url!r} is not an http(s) URL; give e.g. https://api.example.com"
         )
     return url
+
+
+def parse_upstream(value: str | None) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) of a transit upstream; one-line errors."""
+    host, _, port = (value or "").rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ProfileError(
+            f"--upstream {value!r} is not HOST:PORT; give e.g. 127.0.0.1:8790 (the address "
+            "your gateway's Anthropic provider is pointed at)"
+        )
+    return host, int(port)
 
 
 def _name_from_url(url: str) -> str:

@@ -91,10 +91,14 @@ class Harness:
         retries: int | None = None,
         path: str = "/v1/messages",
         method: str = "POST",
+        judged: bool = True,
     ) -> Result:
-        """Send one request to the target (any endpoint, `/v1/messages` by default), check it."""
+        """Send one request to the target (any endpoint, `/v1/messages` by default), check it.
+        ``judged=False``: the caller judges the answer (transit compares it with the
+        upstream's); the checks still run, their findings are not kept."""
         if self.transport is None:
             raise RuntimeError("this harness checks recorded data only; it cannot send")
+        kept = len(self.findings)
         options = {"auth": auth, "headers": headers, "retries": retries, "path": path}
         sent = self._receive(self.transport, body, method=method, **options)
         if sent.truncated_body:
@@ -105,6 +109,8 @@ class Harness:
         result = Result(sent, checked)
         self.findings.extend(result.checked.findings)
         self.results.append(result)
+        if not judged:
+            del self.findings[kept:]
         return result
 
     def _receive(self, transport: Transport, body: Any, **options: Any) -> Sent:

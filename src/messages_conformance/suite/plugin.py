@@ -9,6 +9,7 @@ import contextlib
 import re
 import time
 from collections.abc import Generator, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,8 @@ from ..net import targets
 from ..net.transport import Budget, BudgetExhausted, MiB, Timeouts, Transport, key_headers
 from .casebook import Casebook, case_record
 from .harness import Harness
+
+pytest_plugins = ["messages_conformance.suite.transit_fixtures"]  # transit runs (lazy imports)
 
 MODES = ("live", "record", "replay")
 REPLAY_BASE_URL = "http://127.0.0.1:9"  # never contacted: replay answers from cassettes
@@ -63,6 +66,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--max-body-bytes", default=50 * MiB, type=int, help="response body cap (a finding)"
     )
     group.addoption("--spec-dir", default=None, type=Path, help="the contract (default: spec/)")
+    group.addoption("--upstream", default=None, help="transit: serve the upstream on HOST:PORT")
+    group.addoption("--upstream-key-env", default=None, help="transit: the key due upstream")
+    group.addoption(
+        "--transit", action="store_true", help="transit: the reference proxy as the target"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -93,13 +101,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def target_of(config: pytest.Config) -> targets.Target:
-    return targets.resolve(
-        config.getoption("target"),
+    transit = "transit" if config.getoption("transit") else None
+    target = targets.resolve(
+        config.getoption("target") or transit,
         base_url=config.getoption("base_url"),
         key_env=config.getoption("api_key_env"),
         model=config.getoption("model"),
         user_file=config.getoption("targets_file"),
     )
+    upstream, key_env = config.getoption("upstream"), config.getoption("upstream_key_env")
+    if upstream or key_env:
+        target = replace(target, upstream=upstream or target.upstream)
+        target = replace(target, upstream_key_env=key_env or target.upstream_key_env)
+    return target
 
 
 @pytest.fixture(scope="session")
@@ -118,6 +132,9 @@ def mconf_target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
         return
     if not target.embedded:
         yield target
+        return
+    if target.embedded_proxy:  # started with the upstream, before any worker (transit_session)
+        yield target.with_base_url(config.option.mconf_proxy_url)
         return
     from ..gateway import GatewayConfig, serve_in_thread
 
