@@ -17,8 +17,8 @@ from .difference import Change, Difference, differences
 from .exchange import Response
 from .findings import Finding, Rule, Severity
 from .forwarding import summary
-from .sse import ServerSentEvent
-from .stream import check_stream
+from .sse import decode
+from .stream import StreamChecker
 
 E, W, N = Severity.ERROR, Severity.WARNING, Severity.NOTICE
 
@@ -131,17 +131,17 @@ def read(response: Response) -> Answer:
 
 
 def _read_stream(status: int, body: bytes) -> Answer:
+    """Every event (the comparison needs them all, so no fast path) and the Message."""
     answer = Answer(status, "sse")
-
-    def keep(event: ServerSentEvent, payload: Any, index: int) -> list[Finding]:
+    checker = StreamChecker()
+    for index, event in enumerate(decode(body).events):
+        payload, _ = checker.feed(event, index)
         name = event.event or (payload.get("type") if isinstance(payload, dict) else None)
         if name == "ping":
             answer.pings += 1
         else:
             answer.events.append((index, name, payload if payload is not None else event.data))
-        return []
-
-    answer.message = check_stream(body, also=keep).message
+    answer.message = checker.message
     return answer
 
 
