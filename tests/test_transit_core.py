@@ -284,6 +284,8 @@ REQUEST_CASES: dict[str, tuple[Change_, str]] = {
         _upstream_body(_set("metadata/user_id", "litellm")),
         "transit.request.changed-field",
     ),
+    "stream false spelled out": (_upstream_body(_set("stream", False)), "transit.request.reshaped"),
+    "stream true added": (_upstream_body(_set("stream", True)), "transit.request.added-field"),
     "reshaped": (
         _upstream_body(_set("messages/0/content", [{"type": "text", "text": "Weather?"}])),
         "transit.request.reshaped",
@@ -548,6 +550,17 @@ def test_correlation_findings_of_a_case() -> None:
     assert _correlation(once) == []
     twice = Legs((Leg(upstream, "marker"), Leg(upstream, "header")), ())
     assert rules(_correlation(twice)) == {"transit.request.retried", "transit.correlation.fallback"}
+
+
+def test_a_deviation_both_sides_see_is_reported_once() -> None:
+    from messages_conformance.suite.transit_case import SAME_DEVIATION
+
+    client, upstream = error_pair(504, 504, "api_error", None, None)
+    transit = rules(compare(client, upstream))
+    assert transit == {"transit.error.type"}
+    assert any(transit & by for by in SAME_DEVIATION.values())
+    assert set(SAME_DEVIATION) <= set(all_rules())
+    assert all(by <= {r.id for r in RULES} for by in SAME_DEVIATION.values())
 
 
 ELSEWHERE = {  # rules whose cases live in other tests of this file or in test_transit_run.py

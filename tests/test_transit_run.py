@@ -16,6 +16,7 @@ import pytest
 
 from messages_conformance.cli import main as cli
 from messages_conformance.gateway.proxy_faults import PROXY_FAULTS
+from messages_conformance.suite.transit_case import SAME_DEVIATION
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,6 +88,10 @@ def test_each_proxy_fault_fails_with_its_rule(in_repo: None, tmp_path: Path, fau
     )
     assert code == 1, out
     assert EXPECTED[fault] in errors_of(tmp_path)
+    report = json.loads((tmp_path / "latest" / "report.json").read_text())
+    for case in report["cases"]:  # a deviation both sides see is reported once, by transit
+        seen = {f["rule"] for f in case["findings"]}
+        assert not [rule for rule, by in SAME_DEVIATION.items() if rule in seen and seen & by]
 
 
 def test_committed_transit_cassettes_replay_offline(in_repo: None, tmp_path: Path) -> None:

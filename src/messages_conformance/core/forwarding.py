@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .difference import MISSING, Change, Difference, differences
+from .difference import MISSING, Change, Difference, differences, same
 from .exchange import Request
 from .findings import Finding, Rule, Severity
 
@@ -63,8 +63,10 @@ CHANGED = Rule("transit.request.changed-field", E, "every body value sent arrive
 RESHAPED = Rule(
     "transit.request.reshaped",
     N,
-    "a string content/system arrives as the equivalent single text block (same meaning)",
+    "the same meaning in another shape: string content as one text block, a default spelled out",
 )
+# fields whose documented default a gateway may spell out without changing the request
+DEFAULTS: Final[dict[str, Any]] = {"stream": False}
 RULES = (
     PATH,
     VERSION,
@@ -237,8 +239,11 @@ def _block_type(difference: Difference) -> Any:
 
 
 def _reshaped(difference: Difference) -> bool:
-    """``"text"`` arriving as ``[{"type": "text", "text": "text"}]``."""
+    """``"text"`` arriving as ``[{"type": "text", "text": "text"}]``, or ``stream: false`` added."""
     one, two = difference.sent, difference.arrived
+    default = DEFAULTS.get(difference.pointer[1:], MISSING)
+    if difference.change is Change.ADDED and default is not MISSING and same(two, default):
+        return True
     return (
         isinstance(one, str)
         and isinstance(two, list)

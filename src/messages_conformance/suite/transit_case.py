@@ -25,6 +25,13 @@ from ..core.transit import Policy, compare, crossed
 from ..transit.legs import Control, Legs, scripted
 from .harness import Harness, Result
 
+# client-side rule -> the transit rules that report the same deviation with both sides' evidence
+SAME_DEVIATION: dict[str, set[str]] = {
+    "http.status-error-type": {"transit.error.status", "transit.error.type"},
+    "http.retry-after": {"transit.error.retry-after", "transit.error.status"},
+    "http.request-id": {"transit.response.request-id"},
+}
+
 
 @dataclass(slots=True)
 class Crossing:
@@ -69,10 +76,20 @@ class TransitCase:
         ``judged=False`` leaves the client's answer to the comparison alone (for answers the
         upstream breaks on purpose); ``issued`` is the previous turn's upstream leg."""
         self.control.script(marker, answer)
+        kept = len(self.harness.findings)
         result = self._client(body, marker, headers, judged)
         crossing = self._judged(result, self.control.legs(marker), issued)
-        self.harness.findings.extend(crossing.findings)
+        self._once(kept, crossing.findings)
         return crossing
+
+    def _once(self, kept: int, found: list[Finding]) -> None:
+        """Add the transit findings; a client-side finding of this exchange that one of them
+        explains with both sides' evidence is dropped (each deviation is reported once)."""
+        seen = {f.rule for f in found}
+        explained = {rule for rule, by in SAME_DEVIATION.items() if seen & by}
+        fresh = self.harness.findings[kept:]
+        self.harness.findings[kept:] = [f for f in fresh if f.rule not in explained]
+        self.harness.findings.extend(found)
 
     def parallel(
         self, requests: Sequence[tuple[dict[str, Any], Mapping[str, Any], str]]
@@ -98,7 +115,7 @@ class TransitCase:
         ]
         for crossing, swapped in zip(crossings, crossed(pairs), strict=True):
             crossing.findings = swapped or crossing.findings  # one deviation, reported once
-            self.harness.findings.extend(crossing.findings)
+            self._once(len(self.harness.findings), crossing.findings)
         return crossings
 
     def _client(
