@@ -94,6 +94,24 @@ def test_each_proxy_fault_fails_with_its_rule(in_repo: None, tmp_path: Path, fau
         assert not [rule for rule, by in SAME_DEVIATION.items() if rule in seen and seen & by]
 
 
+def test_xdist_workers_reach_the_upstream_and_proxy(in_repo: None, tmp_path: Path) -> None:
+    """The controller starts them once; each worker is handed their addresses."""
+    argv = [
+        "run",
+        "--transit",
+        "--suite",
+        "transit",
+        "-n",
+        "2",
+        "-q",
+        "--report-dir",
+        str(tmp_path),
+    ]
+    code, out = run(*argv, "--fault", "drop-beta-header")
+    assert code == 1, out
+    assert errors_of(tmp_path) == {"transit.request.beta-header"}
+
+
 def test_committed_transit_cassettes_replay_offline(in_repo: None, tmp_path: Path) -> None:
     code, out = run(
         "run",

@@ -64,8 +64,8 @@ for _ in $(seq 1 180); do
     break
   fi
   if ! kill -0 "$pid" 2>/dev/null; then
-    echo "litellm: the proxy exited at start; its log:" >&2
-    tail -20 "$work/litellm.log" >&2
+    echo "litellm: the proxy exited at start; its log (lines naming a key left out):" >&2
+    grep -v -F -e "$LITELLM_MASTER_KEY" -e "$LITELLM_UPSTREAM_KEY" "$work/litellm.log" | tail -20 >&2
     exit 2
   fi
   sleep 1

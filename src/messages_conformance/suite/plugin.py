@@ -134,7 +134,9 @@ def mconf_target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
         yield target
         return
     if target.embedded_proxy:  # started with the upstream, before any worker (transit_session)
-        yield target.with_base_url(config.option.mconf_proxy_url)
+        from .transit_session import PROXY_URL, address
+
+        yield target.with_base_url(address(config, PROXY_URL) or REPLAY_BASE_URL)
         return
     from ..gateway import GatewayConfig, serve_in_thread
 

@@ -7,7 +7,7 @@ imports wait until one does.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -32,6 +32,14 @@ def pytest_configure(config: pytest.Config) -> None:
     from .plugin import target_of
 
     transit_session.start(config, target_of(config))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: hand each worker the addresses of the run's upstream and proxy."""
+    from .transit_session import ADDRESSES
+
+    node.workerinput.update(node.config.stash.get(ADDRESSES, {}))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -1,9 +1,9 @@
 """A transit run's session: the scripted upstream (and, for `--transit`, the reference proxy)
 started once by the pytest controller, before any xdist worker, and stopped at the end.
 
-Workers learn the addresses through the option values xdist hands them. The upstream answers
-requests that belong to no transit case as the reference gateway would, so the ordinary suites
-run through the gateway too.
+Workers learn the addresses through the worker input the controller hands each of them. The
+upstream answers requests that belong to no transit case as the reference gateway would, so the
+ordinary suites run through the gateway too.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .harness import Harness
 from .transit_case import TransitCase
 
 SESSION = pytest.StashKey["TransitSession"]()
+ADDRESSES = pytest.StashKey[dict[str, str]]()
 UPSTREAM_URL = "mconf_upstream_url"  # option names set for the workers
 PROXY_URL = "mconf_proxy_url"
 
@@ -76,9 +77,19 @@ def start(config: pytest.Config, target: targets.Target) -> None:
             faults=faults,
         )
     config.stash[SESSION] = TransitSession(upstream, proxy)
-    setattr(config.option, UPSTREAM_URL, _reachable(upstream.base_url))
+    config.stash[ADDRESSES] = {UPSTREAM_URL: _reachable(upstream.base_url)}
     if proxy is not None:
-        setattr(config.option, PROXY_URL, proxy.base_url)
+        config.stash[ADDRESSES][PROXY_URL] = proxy.base_url
+
+
+def address(config: pytest.Config, name: str) -> str | None:
+    """An address of this run's upstream or proxy: the controller's own, or the one it handed
+    this xdist worker (``pytest_configure_node``)."""
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        value = worker.get(name)
+        return str(value) if value is not None else None
+    return config.stash.get(ADDRESSES, {}).get(name)
 
 
 def _upstream_key(target: targets.Target) -> str | None:
@@ -120,7 +131,7 @@ def control_transport(config: pytest.Config, replay_url: str) -> Transport | Non
     """The transport to this run's upstream control path (replay: answered from cassettes);
     None when the run has no upstream."""
     replay = config.getoption("mode") == "replay"
-    url = replay_url if replay else getattr(config.option, UPSTREAM_URL, None)
+    url = replay_url if replay else address(config, UPSTREAM_URL)
     if url is None:
         return None
     return Transport(url, default_headers={"content-type": "application/json"}, sleep=_no_wait)
