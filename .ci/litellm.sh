@@ -19,6 +19,7 @@ if [ ! -x "$venv/bin/litellm" ]; then
 fi
 
 reports="$(mktemp -d)"
+trap 'rm -rf "$reports"' EXIT
 timeout 600 "$example/run.sh" --suite transit -q --no-progress --report-dir "$reports"
 code=$?
 if [ "$code" -ne 0 ] && [ "$code" -ne 1 ]; then

@@ -167,9 +167,12 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def own_gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
+def own_gateway(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, int]]:
     """`mconf proxy` started by hand, as a gateway team's own gateway would be, forwarding to a
-    port where mconf will serve the upstream."""
+    port where mconf will serve the upstream (indirect parameter: its faults)."""
+    faults = [a for f in getattr(request, "param", ()) for a in ("--fault", f)]
     upstream_port = free_port()
     env = {
         **os.environ,
@@ -186,6 +189,7 @@ def own_gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, int]]:
             "0",
             "--upstream",
             f"http://127.0.0.1:{upstream_port}",
+            *faults,
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -231,6 +235,27 @@ def test_a_gateway_of_ones_own_behind_upstream(
     for folder in ("a", "b"):
         text = (tmp_path / folder / "latest" / "report.json").read_text()
         assert "gw-upstream-secret" not in text and "gw-client-secret" not in text
+
+
+@pytest.mark.parametrize("own_gateway", [["clamp-max-tokens"]], indirect=True)
+def test_transit_settings_as_profile_keys(
+    own_gateway: tuple[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """upstream, upstream_key_env and the rewrites a gateway may do live in its profile: a
+    declared max_tokens clamp is no finding, the same clamp undeclared is one."""
+    url, port = own_gateway
+    monkeypatch.setenv("GW_UPSTREAM_KEY", "gw-upstream-secret")
+    profile = (
+        f'base_url = "{url}"\nkey_env = "GW_KEY"\nupstream = "127.0.0.1:{port}"\n'
+        'upstream_key_env = "GW_UPSTREAM_KEY"\n'
+    )
+    targets = tmp_path / "mconf.toml"
+    targets.write_text(f"[clamped]\n{profile}max_tokens_clamp = 4096\n[plain]\n{profile}")
+    for name, verdict in (("clamped", 0), ("plain", 1)):
+        argv = ["run", "--target", name, "--targets-file", str(targets), "--suite", "transit"]
+        code, out = run(*argv, "-q", "--report-dir", str(tmp_path / name))
+        assert code == verdict, out
+    assert errors_of(tmp_path / "plain") == {"transit.request.max-tokens"}
 
 
 def test_a_gateway_forwarding_elsewhere_is_unmatched(
