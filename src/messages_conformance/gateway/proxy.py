@@ -108,9 +108,7 @@ class Proxy:
         if self.faults.rewrites_body:
             body = _rewritten(body, self.faults)
         headers = self.faults.headers(_forwarded(client_headers, self.config), client_headers)
-        url = f"{self.base}{request.url.path}"
-        if request.url.query:
-            url += f"?{request.url.query}"
+        url = self.base + _target_of(request)
         key = _shape(body) if self.faults.coalesce else None
         if key is not None:
             if key in self._shared:
@@ -121,7 +119,7 @@ class Proxy:
                 self.client.build_request(request.method, url, headers=headers, content=body),
                 stream=True,
             )
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             message = f"upstream unreachable: {type(exc).__name__}"
             return _settled(
                 _error(502, ApiError("api_error", message)), self._shared.get(key or "")
@@ -162,6 +160,13 @@ class Proxy:
                 yield frame
         finally:
             await upstream.aclose()
+
+
+def _target_of(request: Request) -> str:
+    """The request target as the client wrote it (still percent-encoded), query included."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string", b"")
+    return raw.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
 
 
 def _forwarded(client: Headers, config: ProxyConfig) -> Headers:
