@@ -12,9 +12,10 @@ this file is also a tiny pytest plugin (`-p load`) that parametrizes every case 
 duration. Bounded: the loop has a fixed number of rounds, decided before it starts.
 
 Printed: per worker, RSS and peak RSS once warm (after its first WARM cases) and at the end; the
-controller's peak (it keeps every case record for the report, so it grows with the run by
-design); and whether every case appears in report.json and junit.xml exactly once. Exit 1 when
-a result is lost or duplicated, or a worker's RSS grows by more than GROWTH_LIMIT_KIB per case.
+controller's peak (evidence is kept for failing cases and the first 500 passing ones, so it
+grows little with the run); and whether every case appears in report.json and junit.xml
+exactly once. Exit 1 when a result is lost or duplicated, or a worker's RSS grows by more
+than GROWTH_LIMIT_KIB per case.
 """
 
 from __future__ import annotations

@@ -12,10 +12,10 @@ run folder instead, so ``reports/latest/summary.md`` works on every platform.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,14 +107,22 @@ def write_reports(report: Report, out_dir: Path) -> dict[str, Path]:
 
 
 def scrub(report: Report) -> dict[str, Any]:
-    """A copy of ``report`` with credential header values replaced (defence in depth)."""
-    clean = copy.deepcopy(dict(report))
-    for case in clean.get("cases", []):
-        for side in ("request", "response"):
-            part = case.get(side) or {}
-            headers = part.get("headers") or {}
-            for name, value in headers.items():
-                headers[name] = header_value(name, value)
+    """A copy of ``report`` with credential header values replaced (defence in depth).
+
+    Only what changes is copied (each case and its request/response headers), not the whole
+    report: a long run's report is large."""
+    clean = dict(report)
+    clean["cases"] = [_scrubbed_case(case) for case in report.get("cases", [])]
+    return clean
+
+
+def _scrubbed_case(case: Mapping[str, Any]) -> dict[str, Any]:
+    clean = dict(case)
+    for side in ("request", "response"):
+        part = case.get(side)
+        if isinstance(part, Mapping) and isinstance(part.get("headers"), Mapping):
+            headers = {name: header_value(name, v) for name, v in part["headers"].items()}
+            clean[side] = {**part, "headers": headers}
     return clean
 
 

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 EXCERPT = 4096
 ARRIVALS = 300  # event arrivals kept per case for the report's timeline
+EVIDENCE_KEPT = 500  # passing cases whose exchanges stay in the report (failing ones always do)
+_EVIDENCE = ("request", "response")
 AREAS = {
     "test_auth": "auth",
     "test_requests": "request validation",
@@ -137,10 +139,25 @@ def _excerpt(body: bytes) -> str:
 
 @dataclass
 class Casebook:
+    """Every case record of a run. Evidence (request and response excerpts and event arrivals,
+    ~10-30 KB a case) is kept for every case that did not pass and for the first
+    ``EVIDENCE_KEPT`` that did; later passing cases keep their outcome, findings, status and
+    timing figures, so a long run's controller stays flat instead of holding every exchange."""
+
     cases: list[dict[str, Any]] = field(default_factory=list)
     started: float = field(default_factory=time.time)
+    passed_with_evidence: int = 0
 
     def add(self, record: dict[str, Any]) -> None:
+        if record.get("outcome") == "passed" and "request" in record:
+            if self.passed_with_evidence >= EVIDENCE_KEPT:
+                record = {k: v for k, v in record.items() if k not in _EVIDENCE}
+                if isinstance(record.get("timing"), dict):  # the figures stay, not each arrival
+                    record["timing"] = {
+                        k: v for k, v in record["timing"].items() if k != "arrivals"
+                    }
+            else:
+                self.passed_with_evidence += 1
         self.cases.append(record)
 
     def build(

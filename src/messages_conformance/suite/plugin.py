@@ -83,6 +83,8 @@ def pytest_configure(config: pytest.Config) -> None:
             config.pluginmanager.register(Shipped(config), "mconf-shipped")
     else:  # the xdist controller or a plain run writes reports
         config.pluginmanager.register(Collector(config), "mconf-collector")
+        if config.getoption("report_dir") is not None:  # a conformance run
+            config.pluginmanager.register(Counted(config), "mconf-counted")
         from .progress import Progress, wanted
 
         if wanted(config) and not config.option.collectonly:
@@ -316,6 +318,39 @@ class Shipped:
                 reports.pop()
 
 
+class _Counted:
+    """What the terminal's summary line needs of a passed report: that it counts."""
+
+    count_towards_summary = True
+    when = "call"
+    outcome = "passed"
+    passed = True
+    failed = skipped = False
+
+
+_PASSED = _Counted()
+
+
+class Counted:
+    """In the controller: a passed phase stays counted, not kept. The terminal's stats hold
+    every report (three a case) to the end of the run for its summary, where a passed one is
+    only counted; kept, they grow a long run's controller by KiBs per case."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)  # after the terminal reporter filed the report
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        shown = set(getattr(self.config.option, "reportchars", "") or "")
+        if terminal is None or not report.passed or shown & {"A", "P"}:
+            return
+        for reports in getattr(terminal, "stats", {}).values():
+            if reports and reports[-1] is report:
+                reports[-1] = _PASSED
+                return
+
+
 class Collector:
     """Gathers case records (also from xdist workers) and writes the run's reports."""
 
@@ -324,10 +359,18 @@ class Collector:
         self.casebook = Casebook()
         config.stash[CASEBOOK] = self.casebook
 
+    @pytest.hookimpl(tryfirst=True)  # before junitxml and the terminal reporter keep the report
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Move the case record into the casebook: left in the report, junit.xml would carry
+        it as a property and the terminal's stats would hold it to the end of the run. Its
+        counts stay (the live progress display reads them, whichever runs first)."""
+        kept = []
         for key, value in report.user_properties:
             if key == "mconf" and isinstance(value, dict):
                 self.casebook.add(value)
+                value = {name: value.get(name, 0) for name in ("exchanges", "output_tokens")}
+            kept.append((key, value))
+        report.user_properties = kept
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         out = self.config.getoption("report_dir")
