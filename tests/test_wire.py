@@ -6,6 +6,7 @@ import gzip
 import zlib
 
 import httpx
+import pytest
 from scripted_server import ScriptedServer, head
 
 from messages_conformance.core.timing import MEASURED
@@ -91,3 +92,29 @@ def test_a_clock_is_injected_for_exact_times() -> None:
     timing = stopwatch.timing()
     assert timing is not None
     assert (timing.status_s, timing.chunks, timing.end_s) == (0.5, ((1.0, 3),), 2.0)
+
+
+def test_the_environments_proxy_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx reads HTTP(S)_PROXY only for a transport it builds; ours does the same."""
+    from messages_conformance.net.transport import Transport
+
+    with ScriptedServer(head(content_type="application/json"), [(0.0, b"{}")]) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        # a name that does not resolve: only the proxy can answer for it
+        with Transport("http://gateway.invalid", max_retries=0) as transport:
+            sent = transport.send({"model": "m"})
+    assert sent.exchange.response.status == 200
+    assert sent.exchange.response.timing is not None  # timed through the proxy too
+
+
+def test_no_proxy_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    with ScriptedServer(head(), [(0.0, PING)]) as server:
+        stopwatch = Stopwatch()
+        client = httpx.Client(transport=WireTransport.for_url(server.url))
+        with client, measuring(stopwatch):
+            assert client.post(server.url, content=b"{}").content == PING
+    assert stopwatch.timing() is not None  # straight to the server, timed

@@ -109,7 +109,7 @@ class Transport:
         self._defaults = _lower(default_headers)
         self._owns_client = client is None
         # timing: an own client times every response on the wire (net/wire.py)
-        wire = WireTransport() if timing and client is None else None
+        wire = WireTransport.for_url(self.base_url) if timing and client is None else None
         self._client = client or httpx.Client(timeout=self.timeouts.for_httpx(), transport=wire)
         self._pacer = _Pacer(min_interval_s, sleep)
         self._sleep = sleep

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import time
+import urllib.request
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -104,6 +106,16 @@ def measuring(stopwatch: Stopwatch) -> Iterator[Stopwatch]:
 
 class WireTransport(httpx.HTTPTransport):
     """``httpx.HTTPTransport`` timing each response for the stopwatch in flight (if any)."""
+
+    @classmethod
+    def for_url(cls, base_url: str) -> WireTransport:
+        """A transport for requests to ``base_url`` that honours the environment's proxy
+        (``HTTP(S)_PROXY``, ``NO_PROXY``), as httpx's own transport would: httpx reads the
+        environment only for the transport it builds itself."""
+        parts = urlsplit(base_url)
+        bypass = urllib.request.proxy_bypass(parts.hostname or "")
+        proxy = None if bypass else urllib.request.getproxies().get(parts.scheme)
+        return cls(proxy=proxy) if proxy else cls()
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
