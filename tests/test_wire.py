@@ -83,7 +83,7 @@ def test_a_stopwatch_without_a_response_has_no_timing() -> None:
 
 
 def test_a_clock_is_injected_for_exact_times() -> None:
-    ticks = iter([10.0, 10.5, 11.0, 12.0, 13.0])
+    ticks = iter([10_000_000_000, 10_500_000_000, 11_000_000_000, 12_000_000_000])  # ns
     stopwatch = Stopwatch(clock=lambda: next(ticks))
     stopwatch.status("")
     stopwatch.chunk(b"abc")

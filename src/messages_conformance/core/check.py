@@ -18,7 +18,7 @@ from .payload import parse_json
 from .spec import Spec
 from .sse import ServerSentEvent
 from .stream import check_stream
-from .timing import Trace, arrival_times
+from .timing import Trace
 
 Payload = dict[str, Any] | None
 BODY_NOT_JSON = Rule(
@@ -119,9 +119,8 @@ def _trace(exchange: Exchange, result: CheckResult) -> Trace:
     assert timing is not None
     if result.body_kind != "sse":
         return Trace(timing)
-    times = arrival_times(timing, exchange.response.body, len(result.events))
     names = tuple(name or _type(payload) for name, payload in result.events)
-    return Trace(timing, True, times, names if times is not None else ())
+    return Trace(timing, True, names, exchange.response.body)
 
 
 def _type(payload: dict[str, Any] | None) -> str:

@@ -147,11 +147,13 @@ def _silent_gap(trace: Trace, limits: Limits) -> Iterator[Finding]:
 
 
 def _is_burst(trace: Trace, limits: Limits, *, judge_short: bool = False) -> bool:
-    every = trace.times
-    if every is None or len(every) < limits.burst_min_events:
+    if len(trace.names) < limits.burst_min_events:
         return False
-    if not judge_short and every[-1] < limits.burst_min_stream_s:
+    if not judge_short and trace.timing.end_s < limits.burst_min_stream_s:
         return False  # a stream that was quick overall: a fast upstream, not buffering
+    every = trace.times
+    if every is None or (not judge_short and every[-1] < limits.burst_min_stream_s):
+        return False
     events = trace.events
     if len(events) < limits.burst_min_events:
         return False

@@ -16,9 +16,9 @@ import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import accumulate, pairwise, repeat
-from operator import add
+from operator import add, itemgetter, sub
 from typing import Any, Final, NamedTuple
 
 __all__ = [
@@ -82,15 +82,12 @@ class Timing:
     def longest_silence(self, *, after_status: bool = True) -> tuple[float, float]:
         """The longest silence ``(start, length)``; by default from the status line on (the
         wait for the status line is the time to first byte, reported on its own)."""
-        before = self.status_s
-        best = (0.0, 0.0) if after_status else (0.0, self.status_s)
-        for at, _ in self.chunks:
-            if at - before > best[1]:
-                best = (before, at - before)
-            before = at
-        if self.end_s - before > best[1]:
-            best = (before, self.end_s - before)
-        return best
+        moments = [0.0, self.status_s] if not after_status else [self.status_s]
+        moments += map(itemgetter(0), self.chunks)
+        moments.append(self.end_s)
+        gaps = list(map(sub, moments[1:], moments[:-1]))
+        widest = max(gaps)
+        return (moments[gaps.index(widest)], widest) if widest > 0 else (0.0, 0.0)
 
     def arrival_at(self, ends: Iterable[int]) -> list[float]:
         """The arrival of the byte before each offset in ``ends``; offsets past the recorded
@@ -146,21 +143,32 @@ class Arrival(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Trace:
-    """What the pacing rules judge: a response's timing and, for a stream whose chunks could
-    be followed, when each of its events arrived (``times``, None otherwise) and their types."""
+    """What the pacing rules judge: a response's timing and, for a stream, its events' types
+    and when each arrived (``times``; None when the chunks cannot place them). The times are
+    worked out from ``body`` the first time something asks (a rule whose preconditions hold,
+    a report): a stream that no rule needs them for costs nothing more."""
 
     timing: Timing
     streamed: bool = False
-    times: tuple[float, ...] | None = None
     names: tuple[str, ...] = ()
+    body: bytes = field(default=b"", repr=False, compare=False)
+    known: list[tuple[float, ...] | None] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def of(cls, timing: Timing, arrivals: Iterable[Arrival] | None) -> Trace:
         """The trace of a stream from its arrivals (None: they could not be placed)."""
         if arrivals is None:
-            return cls(timing, streamed=True)
+            return cls(timing, streamed=True, known=[None])
         pairs = tuple(arrivals)
-        return cls(timing, True, tuple(a.at for a in pairs), tuple(a.name for a in pairs))
+        times = tuple(a.at for a in pairs)
+        return cls(timing, True, tuple(a.name for a in pairs), known=[times])
+
+    @property
+    def times(self) -> tuple[float, ...] | None:
+        if not self.known:
+            placed = arrival_times(self.timing, self.body, len(self.names))
+            self.known.append(placed if self.streamed else None)
+        return self.known[0]
 
     @property
     def arrivals(self) -> tuple[Arrival, ...] | None:

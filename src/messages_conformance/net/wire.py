@@ -18,6 +18,8 @@ import urllib.request
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
+from itertools import repeat
+from operator import floordiv, sub, truediv
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -28,30 +30,36 @@ from ..core.timing import MEASURED, Timing
 
 __all__ = ["IN_FLIGHT", "Stopwatch", "WireTransport", "in_flight", "measuring", "replayed"]
 
-Clock = Callable[[], float]
+Clock = Callable[[], int]  # nanoseconds
 _ZLIB_CODINGS: Final = frozenset({"gzip", "x-gzip", "deflate"})
 
 
 class Stopwatch:
-    """One request's arrival times, fed by the wire (or by a cassette in replay)."""
+    """One request's arrival times, fed by the wire (or by a cassette in replay).
+
+    The clock reads integer nanoseconds (``time.monotonic_ns``). Chunks are kept as raw
+    readings and sizes (two lists: the per-chunk cost is two appends); ``timing()`` turns them
+    into seconds since the start, to the microsecond as cassettes keep them, once."""
 
     __slots__ = (
         "_clock",
         "_recorded",
         "_sizer",
-        "chunks",
         "coding",
         "end_at",
+        "sizes",
         "started",
         "status_at",
+        "ticks",
     )
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
+    def __init__(self, clock: Clock = time.monotonic_ns) -> None:
         self._clock = clock
         self.started = clock()
-        self.status_at: float | None = None
-        self.end_at: float | None = None
-        self.chunks: list[tuple[float, int]] = []
+        self.status_at: int | None = None  # nanoseconds since the start
+        self.end_at: int | None = None
+        self.ticks: list[int] = []  # clock readings, one per chunk
+        self.sizes: list[int] = []  # decoded bytes, one per chunk
         self.coding = ""
         self._sizer: _Sizer | None = None
         self._recorded: Timing | None = None
@@ -62,9 +70,14 @@ class Stopwatch:
         self.coding = coding
         self._sizer = _Sizer(coding)
 
+    def size_of(self) -> Callable[[bytes], int]:
+        """How to size a chunk in decoded bytes (``len`` for an identity body)."""
+        return self._sizer.size if self._sizer is not None and self._sizer.inflates else len
+
     def chunk(self, data: bytes) -> None:
         if data and self._sizer is not None:
-            self.chunks.append((self._clock() - self.started, self._sizer.size(data)))
+            self.ticks.append(self._clock())
+            self.sizes.append(self.size_of()(data))
 
     def end(self) -> None:
         if self.end_at is None and self.status_at is not None:
@@ -81,9 +94,10 @@ class Stopwatch:
         end = self.end_at if self.end_at is not None else self._clock() - self.started
         sized = self._sizer.sized if self._sizer is not None else True
         # to the microsecond, as cassettes keep it: live and replay judge the same numbers
-        chunks = tuple((round(at, 6), size) for at, size in self.chunks)
-        status = round(self.status_at, 6)
-        return Timing(status, round(end, 6), chunks, self.coding, source=MEASURED, sized=sized)
+        micros = map(floordiv, map(sub, self.ticks, repeat(self.started)), repeat(1000))
+        chunks = tuple(zip(map(truediv, micros, repeat(1e6)), self.sizes, strict=True))
+        status, end_s = self.status_at // 1000 / 1e6, end // 1000 / 1e6
+        return Timing(status, end_s, chunks, self.coding, source=MEASURED, sized=sized)
 
 
 IN_FLIGHT: ContextVar[Stopwatch | None] = ContextVar("mconf_in_flight", default=None)
@@ -158,11 +172,19 @@ class _TimedStream:
         self._stopwatch = stopwatch
 
     def __iter__(self) -> Iterator[bytes]:
-        chunk = self._stopwatch.chunk
+        stopwatch = self._stopwatch
+        clock, tick, sized, size = (
+            stopwatch._clock,
+            stopwatch.ticks.append,
+            stopwatch.sizes.append,
+            stopwatch.size_of(),
+        )
         for data in self._stream:
-            chunk(data)
+            if data:
+                tick(clock())
+                sized(size(data))
             yield data
-        self._stopwatch.end()
+        stopwatch.end()
 
     def close(self) -> None:
         self._stopwatch.end()
@@ -175,6 +197,10 @@ class _Sizer:
     codings (br, zstd) leave the sizes in wire bytes (``sized`` False)."""
 
     __slots__ = ("_inflate", "sized")
+
+    @property
+    def inflates(self) -> bool:
+        return self._inflate is not None
 
     def __init__(self, coding: str) -> None:
         codings = [c.strip().lower() for c in coding.split(",") if c.strip()]
