@@ -39,6 +39,8 @@ EXPECTED = {
     "swallow-stream-error": "transit.stream.error-lost",
     "cross-streams": "transit.concurrency.crossed",
 }
+# pacing faults: the timing rules (client side, warnings) see them in the streaming suite
+TIMING = {"buffer-stream": "timing.buffered-stream", "drop-pings": "timing.silent-gap"}
 
 
 def run(*argv: str) -> tuple[int, str]:
@@ -58,7 +60,7 @@ def in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_every_fault_has_its_rule() -> None:
-    assert set(EXPECTED) == set(PROXY_FAULTS)
+    assert set(EXPECTED) | set(TIMING) == set(PROXY_FAULTS)
     assert len(PROXY_FAULTS) >= 12
 
 
@@ -92,6 +94,18 @@ def test_each_proxy_fault_fails_with_its_rule(in_repo: None, tmp_path: Path, fau
     for case in report["cases"]:  # a deviation both sides see is reported once, by transit
         seen = {f["rule"] for f in case["findings"]}
         assert not [rule for rule, by in SAME_DEVIATION.items() if rule in seen and seen & by]
+
+
+@pytest.mark.parametrize("fault", sorted(TIMING))
+def test_each_pacing_fault_of_the_proxy_is_reported_by_its_timing_rule(
+    in_repo: None, tmp_path: Path, fault: str
+) -> None:
+    argv = ["run", "--transit", "--suite", "streaming", "--fault", fault, "-q"]
+    code, out = run(*argv, "--report-dir", str(tmp_path))
+    report = json.loads((tmp_path / "latest" / "report.json").read_text())
+    found = {f["rule"]: f["severity"] for c in report["cases"] for f in c["findings"]}
+    assert found.get(TIMING[fault]) == "warning", found  # judged from the client side
+    assert code == 0, out
 
 
 def test_xdist_workers_reach_the_upstream_and_proxy(in_repo: None, tmp_path: Path) -> None:

@@ -123,6 +123,16 @@ PROXY_FAULTS: dict[str, ProxyFault] = {
         "no error event; message_delta end_turn + message_stop instead",
         events=hook.swallow_error,
     ),
+    "buffer-stream": ProxyFault(
+        "the stream is held back until the upstream ends, then sent in one write",
+        "every event arrives at once, after the time the upstream took",
+        events=hook.held_back,
+    ),
+    "drop-pings": ProxyFault(
+        "ping events from the upstream are not passed on",
+        "no ping; a long thinking pause reaches the client as silence",
+        events=hook.each_event(hook.no_ping),
+    ),
     "cross-streams": ProxyFault(
         "parallel streams of the same shape share one upstream stream (request coalescing)",
         "a client receives the events of another, concurrent request",

@@ -204,6 +204,21 @@ def swallow_error(frames: Frames) -> Frames:
     return transform(frames)
 
 
+def held_back(frames: Frames) -> Frames:
+    """Every frame held until the upstream stream is over, then sent in one write."""
+
+    async def transform(frames: Frames) -> Frames:
+        held = [frame async for frame in frames]
+        if held:
+            yield b"".join(held)
+
+    return transform(frames)
+
+
+def no_ping(data: Json) -> Json | None:
+    return None if data.get("type") == "ping" else data
+
+
 ENDING_DELTA: Json = {
     "type": "message_delta",
     "delta": {"stop_reason": "end_turn", "stop_sequence": None},
