@@ -20,7 +20,7 @@ capture() {  # capture NAME COMMAND...: run COMMAND with ANTHROPIC_BASE_URL at a
   local name=$1; shift
   rm -f "$out/$name.jsonl"
   python3 "$here/capture.py" --upstream "http://127.0.0.1:$port" --out "$out/$name.jsonl" \
-    --scrub "$work=/tmp/mconf-capture" --scrub "${work//\//-}=-tmp-mconf-capture" >"$work/$name.url" &
+    --scrub="$work=/tmp/mconf-capture" --scrub="${work//[\/.]/-}=-tmp-mconf-capture" >"$work/$name.url" &
   local pid=$!
   for _ in $(seq 100); do [ -s "$work/$name.url" ] && break; sleep 0.1; done
   ANTHROPIC_BASE_URL="$(head -1 "$work/$name.url")" ANTHROPIC_API_KEY="$key" \

@@ -8,8 +8,12 @@ modules; never the checker (and the checker never imports it).
 API keys: `x-api-key: KEY` or `Authorization: Bearer KEY`. Without configured keys the
 gateway accepts the value of $MCONF_GATEWAY_API_KEY, or else the built-in `mconf-local-key`.
 
-Models: claude-opus-4-7, claude-sonnet-4-6, claude-haiku-4-5, claude-opus-4-6, plus any
-configured; any other model gets 404 `not_found_error` (`model: <id>`).
+Models: the model table (catalogue.py: the official SDK's model ids and current clients'
+defaults, e.g. claude-opus-5-5, claude-opus-4-8, claude-sonnet-4-6; `GET /v1/models` lists
+them), plus any configured; any other model gets 404 `not_found_error` (`model: <id>`).
+max_tokens is capped per model (128000 for current models, 64000 for the 4.5 family, ...);
+0 pre-warms the cache and generates nothing. Also served: `POST /v1/messages/count_tokens`,
+`GET /v1/models/{id}`, `HEAD /`, and threads (`thread`: create / continue).
 
 Errors on demand (reserved model names, after request validation):
 
@@ -32,7 +36,8 @@ Pacing on demand (a marker in a user text, each part optional, milliseconds):
 
 The model is deterministic: "Repeat exactly: X" answers "X", anything else a short fixed
 reply; it honours max_tokens (whitespace tokens), stop_sequences, prefill, tools
-(tool_choice any/tool, or a prompt naming the tool), tool results and thinking.
+(tool_choice any/tool, or a prompt plainly asking: "call the get_weather tool"), tool
+results, thinking, and json_schema output formats (JSON valid against the schema).
 """
 
 from __future__ import annotations
