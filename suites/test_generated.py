@@ -68,8 +68,10 @@ GENERATORS = ("hypothesis", "schemathesis")
 @pytest.fixture(scope="module")
 def generator_versions(request: pytest.FixtureRequest, mconf_target: Any) -> None:
     """Generated cases depend on the generators' versions: record them; replay only with them."""
-    mode = request.config.getoption("mode")
-    folder = Path(request.config.getoption("cassette_dir")) / mconf_target.name / "test_generated"
+    mode = request.config.getoption("mconf_mode")
+    folder = (
+        Path(request.config.getoption("mconf_cassette_dir")) / mconf_target.name / "test_generated"
+    )
     stamp = folder / "generators.json"
     installed = {name: metadata.version(name) for name in GENERATORS}
     if mode == "record":
@@ -104,7 +106,7 @@ def test_generated(case: Any, mconf: Harness, generator_versions: None) -> None:
     headers = {"anthropic-version": "2023-06-01", **mconf.auth_headers()}
     base_url = mconf.target.base_url.rstrip("/")
     response = case.call(base_url=base_url, headers=headers, timeout=30)
-    mconf.check(exchange_from_requests(response))
+    mconf.check(exchange_from_requests(response), sent=True)
     for check in CHECKS:  # one at a time, so each failure is named after its check
         try:
             case.validate_response(

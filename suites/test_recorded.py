@@ -17,7 +17,7 @@ from messages_conformance.suite.plugin import target_of
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "cassette_file" not in metafunc.fixturenames:
         return
-    root = Path(metafunc.config.getoption("cassette_dir")) / target_of(metafunc.config).name
+    root = Path(metafunc.config.getoption("mconf_cassette_dir")) / target_of(metafunc.config).name
     # transit cassettes hold both legs of answers broken on purpose: the transit suite's
     # replay re-checks them by comparing the legs, not one by one
     files = sorted(

@@ -83,7 +83,7 @@ def test_docs_rule_catalogue_is_current() -> None:
 
 
 def test_suites_run_as_plain_pytest_offline() -> None:
-    """`pytest suites/... --mode replay` works without mconf, through the entry-point plugin."""
+    """`pytest suites/... --mconf-mode replay` works without mconf (the entry-point plugin)."""
     env = {**os.environ}
     env.pop("MCONF_GATEWAY_API_KEY", None)
     done = subprocess.run(
@@ -92,7 +92,7 @@ def test_suites_run_as_plain_pytest_offline() -> None:
             "-m",
             "pytest",
             "suites/test_auth.py",
-            "--mode",
+            "--mconf-mode",
             "replay",
             "-q",
             "-p",

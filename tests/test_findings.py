@@ -76,6 +76,7 @@ def test_has_errors_ignores_warnings_and_notices() -> None:
 
 def test_public_api_is_exactly_all() -> None:
     assert set(messages_conformance._HOMES) == set(messages_conformance.__all__)
+    assert {"Harness", "Rule", "Severity", "check_exchange"} <= set(messages_conformance.__all__)
     assert set(messages_conformance.__all__) <= set(dir(messages_conformance))
     for name in messages_conformance.__all__:
         assert getattr(messages_conformance, name) is not None

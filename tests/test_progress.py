@@ -50,7 +50,7 @@ def shown(buffer: io.StringIO) -> str:
 
 def test_counts_failures_and_budget_are_rendered() -> None:
     term, buffer = console()
-    config = FakeConfig({"max_requests": 50, "max_output_tokens": 10000})
+    config = FakeConfig({"mconf_max_requests": 50, "mconf_max_output_tokens": 10000})
     progress = Progress(config, console=term)  # type: ignore[arg-type]
     progress.start(5)
     finish(progress, "t::a", exchanges=2, output_tokens=1200)

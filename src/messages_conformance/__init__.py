@@ -1,11 +1,15 @@
 """messages-conformance: contract tests for the Anthropic-format POST /v1/messages.
 
-The public API is the checker core: check an exchange, read recordings, list the rules.
+The public API is the checker core: check an exchange, read recordings, list the rules; and
+`Harness`, the `mconf` fixture a pytest project's own checks use (README, "Your own checks").
 
     from messages_conformance import check_exchange, load_exchanges
     for exchange in load_exchanges(Path("cassette.yaml")):
         for finding in check_exchange(exchange).findings:
             print(finding)
+
+PYTEST_DONT_REWRITE: `mconf run` imports this package before pytest starts; pytest (which
+rewrites the asserts of plugin packages) must not warn that it cannot.
 """
 
 from typing import TYPE_CHECKING
@@ -17,11 +21,13 @@ if TYPE_CHECKING:  # what type checkers see; at run time each name is imported o
     from .core.rules import all_rules
     from .core.spec import Spec
     from .recordings.cassette import UnusableInput, load_exchanges
+    from .suite.harness import Harness
 
 __all__ = [
     "CheckResult",
     "Exchange",
     "Finding",
+    "Harness",
     "Request",
     "Response",
     "Rule",
@@ -46,6 +52,7 @@ _HOMES = {
     "Severity": "core.findings",
     "all_rules": "core.rules",
     "Spec": "core.spec",
+    "Harness": "suite.harness",
 }
 
 

@@ -11,16 +11,19 @@ from typing import IO
 
 from ..reports.changes import diff_reports
 from ..reports.diff import render_markdown, to_json
+from ..reports.plaintext import FORMAT_HELP, default_format, to_text
 from ..reports.report import UnusableReport, load_report
 
 
 def diff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = None) -> int:
-    """``mconf diff OLD NEW [--format markdown|json]``: 1 on regressions, 2 on unusable input."""
+    """``mconf diff OLD NEW [--format text|markdown|json]``: 1 on regressions, 2 on unusable
+    input. OLD and NEW are report files, run folders or the ``--report-dir`` of ``mconf run``
+    (its newest run); text is the default on a terminal, Markdown elsewhere."""
     err = stderr or sys.stderr
     parser = argparse.ArgumentParser(prog="mconf diff", description="Compare two runs.")
-    parser.add_argument("old", type=Path, help="old report.json or run folder")
-    parser.add_argument("new", type=Path, help="new report.json or run folder")
-    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    parser.add_argument("old", type=Path, help="old report.json, run folder or --report-dir")
+    parser.add_argument("new", type=Path, help="new report.json, run folder or --report-dir")
+    parser.add_argument("--format", choices=("text", "markdown", "json"), help=FORMAT_HELP)
     try:
         args = parser.parse_args(list(argv))
         diff = diff_reports(load_report(args.old), load_report(args.new))
@@ -29,10 +32,10 @@ def diff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = Non
     except UnusableReport as exc:
         print(f"mconf diff: error: {exc}", file=err)
         return 2
-    text = (
-        json.dumps(to_json(diff), indent=2) + "\n"
-        if args.format == "json"
-        else render_markdown(diff)
-    )
-    stdout.write(text)
+    shown = args.format or default_format(stdout)
+    if shown == "json":
+        stdout.write(json.dumps(to_json(diff), indent=2) + "\n")
+    else:
+        text = render_markdown(diff)
+        stdout.write(to_text(text) if shown == "text" else text)
     return 1 if diff.has_regressions else 0

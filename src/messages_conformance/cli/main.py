@@ -6,6 +6,7 @@ could not be tested (one line on stderr; `--debug` shows the traceback).
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -13,9 +14,30 @@ from typing import IO
 
 from .base import USAGE_ERROR, fail, one_line
 
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
 
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    code = run(sys.argv[1:])
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _reader_left()
+    sys.exit(code)
+
+
+def _reader_left() -> int:
+    """The reader of stdout went away (`mconf rules | head -1`): what it wanted it has; the
+    rest goes nowhere, quietly (no second error when Python flushes stdout at exit)."""
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), sys.stdout.fileno())
+    return 0
+
+
+def version() -> str:
+    from importlib import metadata
+
+    return metadata.version("messages-conformance")
 
 
 def run(argv: Sequence[str] | None = None, stdout: IO[str] | None = None) -> int:
@@ -26,6 +48,9 @@ def run(argv: Sequence[str] | None = None, stdout: IO[str] | None = None) -> int
     if not argv or argv[0] in ("-h", "--help"):
         stdout.write(HELP)
         return 0 if argv else USAGE_ERROR
+    if argv[0] in ("-V", "--version"):
+        stdout.write(f"mconf {version()}\n")
+        return 0
     command, rest = argv[0], argv[1:]
     handler = COMMANDS.get(command)
     if handler is None:
@@ -34,6 +59,11 @@ def run(argv: Sequence[str] | None = None, stdout: IO[str] | None = None) -> int
         return handler(rest, stdout)
     except SystemExit as exc:  # --help of a subcommand
         return int(exc.code or 0)
+    except KeyboardInterrupt:
+        sys.stderr.write("mconf: interrupted\n")
+        return INTERRUPTED
+    except BrokenPipeError:
+        return _reader_left() if stdout is sys.stdout else 0
     except Exception as exc:  # the boundary: user mistakes and unusable targets become one line
         if debug:
             traceback.print_exc()
@@ -121,6 +151,7 @@ COMMANDS: dict[str, Callable[[list[str], IO[str]], int]] = {
 }
 
 HELP = """usage: mconf COMMAND [options]   (add --debug to any command for a traceback)
+       mconf --version
 
 commands:
   run        run the conformance suites against a target (default: the embedded gateway, live)

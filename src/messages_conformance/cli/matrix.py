@@ -9,18 +9,26 @@ from pathlib import Path
 from typing import IO
 
 from ..reports.matrix import build_matrix, render_html, render_markdown
-from ..reports.report import UnusableReport, load_report
+from ..reports.plaintext import FORMAT_HELP, default_format, to_text
+from ..reports.report import UnusableReport, distinct_runs, load_report
 
 
 def matrix_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = None) -> int:
     """``mconf matrix REPORT... [--out DIR]``: 0 when written, 2 on unusable input."""
     err = stderr or sys.stderr
     parser = argparse.ArgumentParser(prog="mconf matrix", description="Compare targets.")
-    parser.add_argument("reports", nargs="+", type=Path, help="report.json files or run folders")
+    parser.add_argument(
+        "reports",
+        nargs="+",
+        type=Path,
+        help="report.json files, run folders, or the --report-dir of mconf run (its newest run "
+        "per target); the same run given twice (reports/latest and its folder) counts once",
+    )
     parser.add_argument("--out", type=Path, help="write matrix.md and matrix.html here")
+    parser.add_argument("--format", choices=("text", "markdown"), help=FORMAT_HELP)
     try:
         args = parser.parse_args(list(argv))
-        matrix = build_matrix([load_report(path) for path in args.reports])
+        matrix = build_matrix([load_report(path) for path in distinct_runs(args.reports)])
     except SystemExit as exc:
         return int(exc.code or 0)
     except UnusableReport as exc:
@@ -28,7 +36,8 @@ def matrix_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = N
         return 2
     text = render_markdown(matrix)
     if args.out is None:
-        stdout.write(text)
+        shown = args.format or default_format(stdout)
+        stdout.write(to_text(text) if shown == "text" else text)
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "matrix.md").write_text(text, encoding="utf-8")

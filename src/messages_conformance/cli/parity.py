@@ -65,10 +65,26 @@ def shape_of(exchange: Exchange, spec: Spec) -> Shape:
         block_types=tuple(
             str(b.get("type")) for b in message.get("content") or [] if isinstance(b, dict)
         ),
-        event_types=tuple(str(name) for name, _ in checked.events if name != "ping"),
+        event_types=_event_labels(exchange),
         stop_reason=message.get("stop_reason"),
         header_names=names,
     )
+
+
+def _event_labels(exchange: Exchange) -> tuple[str, ...]:
+    """The stream's event names (pings left out); an event without a name is shown by its data
+    when short (`[DONE]`), else as `(no event name)`."""
+    if exchange.response.content_type != "text/event-stream":
+        return ()
+    from ..core.sse import decode
+
+    labels = []
+    for event in decode(exchange.response.body).events:
+        if event.event == "ping":
+            continue
+        short = event.data if len(event.data) <= 20 and "\n" not in event.data else None
+        labels.append(event.event or short or "(no event name)")
+    return tuple(labels)
 
 
 def _contract_header(name: str) -> bool:
@@ -259,15 +275,25 @@ def _print(verdicts: list[Verdict], fmt: str, stdout: IO[str]) -> None:
             + "\n"
         )
         return
-    for verdict in verdicts:
-        stdout.write(f"{verdict.name}: {'same' if not verdict.differences else 'DIFFERS'}\n")
+    for verdict in verdicts:  # only what differs: the same ones are counted below
+        if not verdict.differences:
+            continue
+        stdout.write(f"{verdict.name}: DIFFERS\n")
         for diff in verdict.differences:
             stdout.write(
-                f"  {diff.field}: expected {diff.expected!r}, received {diff.received!r} "
-                f"({diff.agreed}/{diff.attempts} matched)\n"
+                f"  {diff.field}: expected {_shown(diff.expected)}, "
+                f"received {_shown(diff.received)} ({diff.agreed}/{diff.attempts} matched)\n"
             )
     differing = sum(bool(v.differences) for v in verdicts)
-    stdout.write(f"{len(verdicts)} exchange(s) compared, {differing} differ\n")
+    same = len(verdicts) - differing
+    stdout.write(f"{len(verdicts)} exchange(s) compared: {same} the same, {differing} differ\n")
+
+
+def _shown(value: Any) -> str:
+    """A compared value as a reader wants it: sequences space-separated, absent as `none`."""
+    if isinstance(value, tuple):
+        return " ".join(str(v) for v in value) if value else "(none)"
+    return "none" if value is None else str(value)
 
 
 def _plain(diff: Difference) -> dict[str, Any]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 from importlib import metadata, resources
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from ..net import targets
+from ..recordings.modes import RECORD_MODES
 from . import transit
 from .base import ArgumentParser, UsageError, load_spec
+from .verdict import verdict
 
 SUITES = (
     "auth",
@@ -48,7 +49,14 @@ def _parser() -> ArgumentParser:
     parser.add_argument("--api-key-env", help="environment variable holding the target's key")
     parser.add_argument("--model", help="model name the gateway routes")
     parser.add_argument("--targets-file", type=Path, help="TOML file with more target profiles")
-    parser.add_argument("--mode", choices=("live", "record", "replay"), default="live")
+    parser.add_argument("--mode", choices=("live", "record", "replay"), help="default: live")
+    parser.add_argument(
+        "--record-mode",
+        choices=RECORD_MODES,
+        help="as pytest-recording: all (= --mode record: re-record everything), once (record "
+        "only cassettes that do not exist), new_episodes (record what is missing, replay the "
+        "rest), none (= --mode replay)",
+    )
     parser.add_argument(
         "--suite", action="append", choices=SUITES, help="run only this suite (repeat)"
     )
@@ -75,6 +83,14 @@ def _parser() -> ArgumentParser:
     parser.add_argument("-k", dest="keyword", help="pytest -k expression to select cases")
     parser.add_argument("-q", "--quiet", action="store_true", help="less pytest output")
     transit.add_options(parser)
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="pytest's verbose output (repeat)"
+    )
+    parser.add_argument(
+        "--tb",
+        choices=("auto", "long", "short", "line", "native", "no"),
+        help="show failing cases' findings in full, as pytest's --tb (default: one line each)",
+    )
     shown = parser.add_mutually_exclusive_group()
     shown.add_argument("--progress", action="store_true", help="live progress on stderr (always)")
     shown.add_argument("--no-progress", action="store_true", help="never show live progress")
@@ -83,10 +99,26 @@ def _parser() -> ArgumentParser:
 
 def run_suites(argv: list[str], stdout: IO[str]) -> int:
     args = _parser().parse_args(argv)
+    args.mode, args.record_mode = _modes(args.mode, args.record_mode)
     target = _check(args)
     run_dir = _run_dir(args.report_dir, target.name)
-    code = _pytest(_pytest_args(args, run_dir), stdout)
-    return _verdict(code, run_dir, args, stdout)
+    try:
+        code = _pytest(_pytest_args(args, run_dir), stdout)
+        return verdict(code, run_dir, args, stdout)
+    finally:
+        if not any(run_dir.iterdir()):  # interrupted before anything was written
+            run_dir.rmdir()
+
+
+def _modes(mode: str | None, record_mode: str | None) -> tuple[str, str | None]:
+    """``--mode`` and pytest-recording's ``--record-mode``: one implies the other."""
+    implied = {None: mode or "live", "none": "replay"}.get(record_mode, "record")
+    if mode is not None and mode != implied:
+        raise UsageError(
+            f"--record-mode {record_mode} records or replays; it cannot go with --mode {mode} "
+            "(drop one of them)"
+        )
+    return implied, record_mode if implied == "record" else None
 
 
 def _check(args: argparse.Namespace) -> targets.Target:
@@ -121,6 +153,10 @@ def _check(args: argparse.Namespace) -> targets.Target:
 
 
 def _check_limits(args: argparse.Namespace) -> None:
+    if args.rate_limit < 0:
+        raise UsageError(
+            f"--rate-limit must be 0 (no limit) or more requests per second, not {args.rate_limit}"
+        )
     limits = {
         "--timeout-s": args.timeout_s,
         "--connect-timeout-s": args.connect_timeout_s,
@@ -174,25 +210,27 @@ def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
     folder = suites_dir()
     chosen = args.suite or [*DEFAULT_SUITES, *(["transit"] if args.in_transit else [])]
     paths = [str(folder / f"test_{name}.py") for name in chosen]
-    options = {
-        "--target": args.target,
-        "--base-url": args.base_url,
-        "--api-key-env": args.api_key_env,
-        "--model": args.model,
-        "--targets-file": args.targets_file,
-        "--mode": args.mode,
-        "--cassette-dir": args.cassette_dir,
-        "--report-dir": run_dir,
-        "--latency-ms": args.latency_ms or None,
-        "--max-requests": args.max_requests,
-        "--max-output-tokens": args.max_output_tokens,
-        "--rate-limit": args.rate_limit or None,
-        "--timeout-s": args.timeout_s,
-        "--connect-timeout-s": args.connect_timeout_s,
-        "--max-body-bytes": args.max_body_bytes,
-        "--spec-dir": args.spec_dir,
+    options = {  # the plugin's options are --mconf-*: common plugins own the short names
+        "--mconf-target": args.target,
+        "--mconf-base-url": args.base_url,
+        "--mconf-api-key-env": args.api_key_env,
+        "--mconf-model": args.model,
+        "--mconf-targets-file": args.targets_file,
+        "--mconf-mode": args.mode,
+        "--mconf-record-mode": args.record_mode,
+        "--mconf-cassette-dir": args.cassette_dir,
+        "--mconf-report-dir": run_dir,
+        "--mconf-latency-ms": args.latency_ms or None,
+        "--mconf-max-requests": args.max_requests,
+        "--mconf-max-output-tokens": args.max_output_tokens,
+        "--mconf-rate-limit": args.rate_limit or None,
+        "--mconf-timeout-s": args.timeout_s,
+        "--mconf-connect-timeout-s": args.connect_timeout_s,
+        "--mconf-max-body-bytes": args.max_body_bytes,
+        "--mconf-spec-dir": args.spec_dir,
         "--junitxml": run_dir / "junit.xml",
         "-k": args.keyword,
+        "--tb": args.tb or (None if args.verbose else "no"),
     }
     result = [
         *paths,
@@ -201,18 +239,25 @@ def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
         f"--rootdir={folder}",
         "-c",
         str(folder / "pytest.ini"),
+        "--mconf-one-line",  # FAILED case - rule: message, instead of pytest's cut-off lines
+        "-rsxXE",  # pytest's short summary for the rest (skips, xfails, errors)
+        # mconf imported modules of pytest plugins (anyio, itself) before pytest started:
+        # pytest cannot rewrite their asserts and need not, so it must not warn that it cannot
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
     ]
     result += [
         item for key, value in options.items() if value is not None for item in (key, str(value))
     ]
-    result += [item for fault in args.fault for item in ("--fault", fault)]
+    result += [item for fault in args.fault for item in ("--mconf-fault", fault)]
     result += transit.pytest_options(args)
     if args.workers:
         result += ["-n", str(args.workers)]
     if not _plugin_installed():
-        result += ["-p", "messages_conformance.plugin"]
-    result += ["--progress"] if args.progress else ["--no-progress"] if args.no_progress else []
-    return result + (["-q"] if args.quiet else [])
+        result += ["-p", "messages_conformance.suite.plugin"]
+    shown = ["--mconf-progress"] if args.progress else []
+    result += ["--no-mconf-progress"] if args.no_progress else shown
+    return result + (["-q"] if args.quiet else []) + ["-v"] * args.verbose
 
 
 def _plugin_installed() -> bool:
@@ -224,48 +269,3 @@ def _pytest(args: list[str], stdout: IO[str]) -> int:
     import pytest
 
     return int(pytest.main(args))
-
-
-def _verdict(code: int, run_dir: Path, args: argparse.Namespace, stdout: IO[str]) -> int:
-    report_file = run_dir / "report.json"
-    if code == 5 or not report_file.is_file():
-        raise UsageError(f"no conformance case ran (pytest exit {code}); check --suite / -k")
-    from ..reports.report import update_latest
-
-    update_latest(args.report_dir, run_dir)
-    report = json.loads(report_file.read_text("utf-8"))
-    counts = report["counts"]
-    stdout.write(
-        f"mconf: {report['verdict'].upper()} target={report['target']['name']} "
-        f"mode={report['target']['mode']} cases={counts['cases']} "
-        f"errors={counts['findings']['error']} warnings={counts['findings']['warning']} "
-        f"notices={counts['findings']['notice']} report={run_dir}\n"
-    )
-    _untested_line(report, stdout)
-    _budget_line(report, args, stdout)
-    if report["verdict"] == "error":
-        return 2
-    return 0 if report["verdict"] == "pass" and code == 0 else 1
-
-
-def _untested_line(report: dict[str, Any], stdout: IO[str]) -> None:
-    """Why cases could not be tested (the target, not its answers): the first reason, once."""
-    untested = [c for c in report["cases"] if c["outcome"] == "error"]
-    if untested:
-        reason = untested[0].get("failure") or "see the report"
-        stdout.write(f"mconf: could not test {len(untested)} case(s): {reason}\n")
-
-
-def _budget_line(report: dict[str, Any], args: argparse.Namespace, stdout: IO[str]) -> None:
-    """Say how many cases the budget left out (skipped, not failed: the limit was asked for)."""
-    from ..suite.plugin import BUDGET_SPENT
-
-    reasons = [c.get("skip_reason") or "" for c in report["cases"]]
-    left_out = sum(r.startswith(BUDGET_SPENT) for r in reasons)
-    if left_out:
-        given = {"--max-requests": args.max_requests, "--max-output-tokens": args.max_output_tokens}
-        limits = ", ".join(f"{option} {value}" for option, value in given.items() if value)
-        stdout.write(
-            f"mconf: {BUDGET_SPENT} ({limits}): {left_out} case(s) skipped, not sent; "
-            "raise the limits to run them\n"
-        )

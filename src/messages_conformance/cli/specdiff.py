@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO
 
+from ..reports.plaintext import FORMAT_HELP, default_format, to_text
 from ..reports.sdkwalk import SdkUnavailable, as_rows, render_text, walk_sdk
 from ..reports.specdiff import (
     UnusableUpstream,
@@ -23,7 +24,7 @@ from ..reports.specdiff import (
 
 
 def specdiff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = None) -> int:
-    """``mconf spec-diff UPSTREAM [--format markdown|json]`` or ``mconf spec-diff --sdk``:
+    """``mconf spec-diff UPSTREAM [--format text|markdown|json]`` or ``mconf spec-diff --sdk``:
     0 same (no gap), 1 differences (gaps), 2 unusable."""
     err = stderr or sys.stderr
     parser = argparse.ArgumentParser(
@@ -39,7 +40,7 @@ def specdiff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None =
         action="store_true",
         help="walk the installed anthropic SDK: what our schemas lack (spec/sdk-exclusions.toml)",
     )
-    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    parser.add_argument("--format", choices=("text", "markdown", "json"), help=FORMAT_HELP)
     parser.add_argument("--spec-dir", type=Path, help="our spec folder (default: spec/)")
     try:
         args = parser.parse_args(list(argv))
@@ -56,10 +57,12 @@ def specdiff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None =
         return 2
     differences = compare_specs(upstream, spec)
     label = label_of(upstream, args.upstream)
-    if args.format == "json":
+    shown = args.format or default_format(stdout)
+    if shown == "json":
         stdout.write(json.dumps(to_json(differences, label), indent=2) + "\n")
     else:
-        stdout.write(render_markdown(differences, label))
+        text = render_markdown(differences, label)
+        stdout.write(to_text(text) if shown == "text" else text)
     return 1 if differences else 0
 
 

@@ -72,10 +72,10 @@ def _check_free(host: str, port: int) -> None:
 
 
 def pytest_options(args: argparse.Namespace) -> list[str]:
-    options = ["--transit"] if args.transit else []
-    options += ["--upstream", args.upstream] if args.upstream else []
+    options = ["--mconf-transit"] if args.transit else []
+    options += ["--mconf-upstream", args.upstream] if args.upstream else []
     return options + (
-        ["--upstream-key-env", args.upstream_key_env] if args.upstream_key_env else []
+        ["--mconf-upstream-key-env", args.upstream_key_env] if args.upstream_key_env else []
     )
 
 

@@ -13,6 +13,7 @@ def cmd_validate(argv: list[str], stdout: IO[str]) -> int:
     from ..core.check import check_exchange
     from ..core.findings import Severity
     from ..net.targets import resolve
+    from ..recordings.cassette import load_exchanges, recording_files
     from ..recordings.stream_file import open_stream
 
     cli = parser("validate", "check recorded responses, SSE bodies or vcrpy cassettes")
@@ -21,19 +22,19 @@ def cmd_validate(argv: list[str], stdout: IO[str]) -> int:
     cli.add_argument(
         "--target", help="take the timing rules' thresholds from this profile (default: built-in)"
     )
-    cli.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    cli.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="files, or folders of recordings"
+    )
     args = parse(cli, argv)
     spec = load_spec(args.spec_dir)
     limits = resolve(args.target).timing if args.target else None
     results, untimed = [], 0
-    for path in args.paths:
+    for path in recording_files(args.paths):
         stream = open_stream(path)
         if stream is not None:  # read piece by piece: a stream may be larger than memory
             checked = check_exchange(stream.exchange, spec, chunks=stream.chunks())
             results.append((str(path), checked.findings))
             continue
-        from ..recordings.cassette import load_exchanges
-
         for exchange in load_exchanges(path):
             findings = check_exchange(exchange, spec, limits=limits).findings
             results.append((exchange.name or str(path), findings))

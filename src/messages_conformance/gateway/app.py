@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
@@ -31,7 +31,11 @@ def create_app(config: GatewayConfig | None = None) -> Starlette:
     async def messages(request: Request) -> Response:
         if latency:
             await asyncio.sleep(latency)
-        return _response(handler.answer(request.headers, await request.body()))
+        try:
+            body = await request.body()
+        except ClientDisconnect:  # the client went away (Ctrl-C): nobody to answer, not an error
+            return Response(status_code=499)
+        return _response(handler.answer(request.headers, body))
 
     async def count_tokens(request: Request) -> Response:
         return _response(handler.count_tokens(request.headers, await request.body()))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,30 @@ def _refuse(loader: _SafeLoader, suffix: str, node: yaml.Node) -> Any:
 
 _CassetteLoader.add_constructor(_ISTR_TAG, _istr)
 _CassetteLoader.add_multi_constructor("tag:yaml.org,2002:python/", _refuse)
+
+
+RECORDING_SUFFIXES = (".yaml", ".yml", ".json", ".sse")
+# files mconf writes beside the cassettes that are not recordings (suites/test_generated.py)
+TOOL_FILES = frozenset({"generators.json"})
+
+
+def recording_files(paths: Sequence[Path]) -> list[Path]:
+    """The files to read: each file given, and the recordings under each folder (sorted; the
+    tool's own files, such as ``generators.json``, left out)."""
+    found: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            found.append(path)
+            continue
+        inside = sorted(
+            p
+            for p in path.rglob("*")
+            if p.suffix.lower() in RECORDING_SUFFIXES and p.name not in TOOL_FILES and p.is_file()
+        )
+        if not inside:
+            raise UnusableInput(f"{path}: no recordings (*.yaml, *.json, *.sse) in this folder")
+        found.extend(inside)
+    return found
 
 
 def load_exchanges(path: Path) -> list[Exchange]:

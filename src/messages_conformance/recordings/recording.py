@@ -33,6 +33,9 @@ from vcr.util import read_body  # type: ignore[import-untyped]
 
 from ..net.errors import in_chain
 from ..net.secrets import CREDENTIAL_HEADERS, REDACTED, credential_marker, secret_header
+from .matching import body_difference
+from .modes import vcr_mode
+from .stability import stable_text
 from .timings import timed
 
 __all__ = [
@@ -41,6 +44,7 @@ __all__ = [
     "AtomicPersister",
     "RecordingMissing",
     "Redactor",
+    "UnreadableCassette",
     "YamlSerializer",
     "credential_class",
     "install_read1_shim",
@@ -61,6 +65,17 @@ MATCH_ON: Final = (
     "anthropic_version",
     "anthropic_beta",
 )
+
+
+class UnreadableCassette(Exception):
+    """A cassette on disk that is not one (broken YAML, wrong shape): one line naming it."""
+
+
+def _yaml_problem(exc: BaseException) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{where}{problem}"
 
 
 class RecordingMissing(Exception):
@@ -175,7 +190,7 @@ def json_body(r1: Any, r2: Any) -> None:
     """Bodies equal as JSON (key order and spacing ignored), else byte for byte."""
     one, two = _canonical_body(r1), _canonical_body(r2)
     if one != two:
-        raise AssertionError(f"bodies differ ({len(one)} vs {len(two)} canonical bytes)")
+        raise AssertionError(body_difference(one, two))
 
 
 MATCHERS: Final = {
@@ -244,16 +259,26 @@ class AtomicPersister:
         text = path.read_text(encoding="utf-8")
         if not text.strip():
             raise CassetteNotFoundError()
-        return deserialize(text, serializer)
+        try:
+            return deserialize(text, serializer)
+        except (yaml.YAMLError, ValueError, KeyError, TypeError) as exc:
+            raise UnreadableCassette(
+                f"{_shown(path)}: not a readable cassette ({_yaml_problem(exc)}); fix it, or "
+                "delete it and record it again with `mconf run --mode record`"
+            ) from None
 
     @staticmethod
     def save_cassette(cassette_path: str | Path, cassette_dict: Any, serializer: Any) -> None:
         path = Path(cassette_path)
+        old = path.read_text(encoding="utf-8") if path.is_file() else None
+        text = stable_text(old, serialize(cassette_dict, serializer), serializer)
+        if text is None:  # nothing but volatile values changed: the recording stays as it was
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         try:
             with temporary.open("w", encoding="utf-8") as file:
-                file.write(serialize(cassette_dict, serializer))
+                file.write(text)
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, path)
@@ -264,18 +289,23 @@ class AtomicPersister:
 # -- the VCR -----------------------------------------------------------------------------------
 
 
-def make_vcr(cassette_dir: Path, mode: str, *, secrets: Sequence[str] = ()) -> Any:
-    """A ``vcr.VCR`` for ``mode`` (replay or record) storing ``<cassette_dir>/<path>.yaml``."""
-    if mode not in RECORD_MODES:
-        known = ", ".join(RECORD_MODES)
-        raise ValueError(f"no cassettes in mode {mode!r}; cassette modes: {known}")
+def make_vcr(
+    cassette_dir: Path,
+    mode: str,
+    *,
+    secrets: Sequence[str] = (),
+    record_mode: str | None = None,
+) -> Any:
+    """A ``vcr.VCR`` for ``mode`` (replay or record, ``record_mode`` as ``modes`` names them)
+    storing ``<cassette_dir>/<path>.yaml``."""
+    vcr_record_mode = vcr_mode(mode, record_mode)
     install_read1_shim()
     redactor = Redactor(secrets)
     config = vcr.VCR(
         cassette_library_dir=str(cassette_dir),
         path_transformer=vcr.VCR.ensure_suffix(".yaml"),
-        record_mode=RECORD_MODES[mode],
-        drop_unused_requests=mode == "record",  # a fresh cassette per test
+        record_mode=vcr_record_mode,
+        drop_unused_requests=vcr_record_mode == "all",  # a fresh cassette per test
         match_on=MATCH_ON,
         before_record_request=redactor.request,
         before_record_response=redactor.response,

@@ -12,6 +12,7 @@ run folder instead, so ``reports/latest/summary.md`` works on every platform.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -51,9 +52,54 @@ class UnusableReport(Exception):
 # ---------------------------------------------------------------- reading
 
 
+def report_file(path: Path) -> Path:
+    """The report a path names: a file, a run folder, or the ``--report-dir`` of ``mconf run``
+    (its ``latest``, else its newest run folder)."""
+    if not path.is_dir() or (path / REPORT_FILE).is_file():
+        return path / REPORT_FILE if path.is_dir() else path
+    if (path / LATEST / REPORT_FILE).is_file():
+        return path / LATEST / REPORT_FILE
+    runs = run_folders(path)
+    if not runs:
+        raise UnusableReport(
+            f"{path}: no report.json here, in latest/ or in a run folder; give a report file, "
+            "a run folder, or the --report-dir of `mconf run`"
+        )
+    return runs[-1] / REPORT_FILE
+
+
+def run_folders(root: Path) -> list[Path]:
+    """The run folders under a ``--report-dir``, oldest first (their names start with the time)."""
+    inside = [p for p in root.iterdir() if p.name != LATEST and (p / REPORT_FILE).is_file()]
+    return sorted(inside, key=lambda p: p.name)
+
+
+def distinct_runs(paths: list[Path]) -> list[Path]:
+    """Report files for ``paths``, each run once: a ``--report-dir`` gives its newest run per
+    target, and ``reports/latest/report.json`` beside the run it points at counts once."""
+    found: dict[bytes, Path] = {}
+    for path in paths:
+        expanded = _newest_per_target(path) if _is_root(path) else [report_file(path)]
+        for file in expanded:  # by content: latest is a symlink, or a copy where there are none
+            key = hashlib.sha256(file.read_bytes()).digest() if file.is_file() else bytes(file)
+            found.setdefault(key, file)
+    return list(found.values())
+
+
+def _is_root(path: Path) -> bool:
+    return path.is_dir() and not (path / REPORT_FILE).is_file() and bool(run_folders(path))
+
+
+def _newest_per_target(root: Path) -> list[Path]:
+    newest: dict[str, Path] = {}
+    for run in run_folders(root):  # <stamp>-<target>: the newest of each target wins
+        newest[run.name.split("-", 3)[-1]] = run / REPORT_FILE
+    return list(newest.values())
+
+
 def load_report(path: Path) -> dict[str, Any]:
-    """Read ``report.json`` (or ``<folder>/report.json``); raise ``UnusableReport`` if unusable."""
-    file = path / REPORT_FILE if path.is_dir() else path
+    """Read a report (see ``report_file``); raise ``UnusableReport`` if unusable."""
+    file = report_file(path)
     if not file.is_file():
         raise UnusableReport(f"{file}: no such report file")
     try:

@@ -33,7 +33,7 @@ from ..core.check import body_kind
 from ..core.exchange import Exchange
 from ..core.spec import EVENT_TYPES, Spec
 from ..core.sse import decode
-from ..recordings.cassette import UnusableInput, load_exchanges
+from ..recordings.cassette import load_exchanges, recording_files
 from .schema_walk import MAX_DEPTH, Node, Resolver, SchemaWalk, json_equal
 
 __all__ = [
@@ -48,7 +48,6 @@ __all__ = [
 ]
 
 KINDS = ("field", "event", "header", "value")
-RECORDING_SUFFIXES = (".yaml", ".yml", ".json", ".sse")
 
 # Infrastructure headers any HTTP server, proxy or CDN may add (RFC 9110/9111/9112, W3C
 # trace context, HSTS/CSP, Cloudflare, Envoy, Google front ends). Anything else that the
@@ -283,16 +282,7 @@ def _roots(spec: Spec, resolver: Resolver) -> dict[str, Node]:
 
 def recordings(paths: Sequence[Path]) -> list[Path]:
     """The files to read: each path, or the recordings under a folder (sorted)."""
-    found: list[Path] = []
-    for path in paths:
-        if not path.is_dir():
-            found.append(path)
-            continue
-        inside = sorted(p for p in path.rglob("*") if p.suffix.lower() in RECORDING_SUFFIXES)
-        if not inside:
-            raise UnusableInput(f"{path}: no recordings (*.yaml, *.json, *.sse) in this folder")
-        found.extend(inside)
-    return found
+    return recording_files(paths)
 
 
 def find_drift(paths: Sequence[Path], spec: Spec | None = None) -> DriftReport:

@@ -54,7 +54,7 @@ def case_record(
         record["findings"] = [_finding(f, waivers) for f in harness.findings]
         if harness.results:
             record.update(_exchange_fields(harness.results[-1]))
-        record["exchanges"] = len(harness.results)
+        record["exchanges"] = len(harness.results) + harness.sent_elsewhere
         record["output_tokens"] = sum(_output_tokens(r) for r in harness.results)
     if report.failed and not record["findings"]:
         record["failure"] = _first_line(report.longreprtext)
@@ -161,10 +161,18 @@ class Casebook:
         self.cases.append(record)
 
     def build(
-        self, *, target: Target, mode: str, faults: list[str], catalogue: dict[str, Any]
+        self,
+        *,
+        target: Target,
+        mode: str,
+        faults: list[str],
+        catalogue: dict[str, Any],
+        collected: int | None = None,
     ) -> dict[str, Any]:
+        """The report; ``collected`` is given when the run was interrupted (of how many)."""
         finished = time.time()
         counts = _counts(self.cases)
+        interrupted = {} if collected is None else {"interrupted": {"collected": collected}}
         return {
             "schema_version": 1,
             "tool": {"name": "messages-conformance", "version": _version("messages-conformance")},
@@ -184,18 +192,29 @@ class Casebook:
                     for name in ("schemathesis", "httpx", "vcrpy", "jsonschema")
                 },
             },
-            "verdict": _verdict(self.cases),
+            "verdict": "interrupted" if interrupted else _verdict(self.cases),
+            **interrupted,
             "counts": counts,
             "cases": sorted(self.cases, key=lambda c: c["id"]),
             "waivers": _waivers(target, self.cases),
             "rules": catalogue,
         }
 
-    def write(self, out: Path, *, target: Target, mode: str, faults: list[str]) -> dict[str, Path]:
+    def write(
+        self,
+        out: Path,
+        *,
+        target: Target,
+        mode: str,
+        faults: list[str],
+        collected: int | None = None,
+    ) -> dict[str, Path]:
         from ..core.rules import catalogue
         from ..reports.report import write_reports
 
-        report = self.build(target=target, mode=mode, faults=faults, catalogue=catalogue())
+        report = self.build(
+            target=target, mode=mode, faults=faults, catalogue=catalogue(), collected=collected
+        )
         return write_reports(report, out)
 
 

@@ -11,13 +11,16 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ..core.spec import Spec
 from ..net import targets
 from ..net.transport import Budget, BudgetExhausted, MiB, Timeouts, Transport, key_headers
+from ..recordings.modes import RECORD_MODES
 from .casebook import Casebook, case_record
+from .failures import FailureLines, failure_text, headline, set_headline
 from .harness import Harness
 
 pytest_plugins = ["messages_conformance.suite.transit_fixtures"]  # transit runs (lazy imports)
@@ -27,50 +30,66 @@ REPLAY_BASE_URL = "http://127.0.0.1:9"  # never contacted: replay answers from c
 CASEBOOK = pytest.StashKey[Casebook]()
 HARNESS = pytest.StashKey[Harness]()
 UNTESTABLE = pytest.StashKey[str]()
+HEADLINE = pytest.StashKey[str]()  # "rule: message" of a failing case, its one-line summary
 BUDGET_SPENT = "budget spent"  # skip reasons of cases the run's budget left out start so
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Every option is `--mconf-*`: common plugins own the short names (pytest-base-url
+    `--base-url`); `mconf run` keeps its own flags and translates them."""
     group = parser.getgroup("messages-conformance", "messages-conformance (mconf) suites")
-    group.addoption("--target", default=None, help="target profile name (default: local)")
-    group.addoption("--base-url", default=None, help="one-off target base URL")
-    group.addoption("--api-key-env", default=None, help="environment variable holding the key")
-    group.addoption("--model", default=None, help="model name the gateway routes")
-    group.addoption("--targets-file", default=None, type=Path, help="TOML file with more profiles")
-    group.addoption("--mode", default="live", choices=MODES, help="live | record | replay")
-    group.addoption("--cassette-dir", default=Path("cassettes"), type=Path, help="cassette root")
-    group.addoption("--report-dir", default=None, type=Path, help="write report.json etc. here")
-    group.addoption("--fault", action="append", default=[], help="embedded gateway fault (repeat)")
-    group.addoption("--latency-ms", default=0, type=int, help="embedded gateway: added latency")
-    group.addoption("--max-requests", default=None, type=int, help="request budget (live/record)")
-    group.addoption("--max-output-tokens", default=None, type=int, help="output-token budget")
-    group.addoption("--rate-limit", default=0.0, type=float, help="max requests per second")
-    group.addoption(
-        "--progress",
+    add = group.addoption
+    add("--mconf-target", default=None, help="target profile name (default: local)")
+    add("--mconf-base-url", default=None, help="one-off target base URL")
+    add("--mconf-api-key-env", default=None, help="environment variable holding the key")
+    add("--mconf-model", default=None, help="model name the gateway routes")
+    add("--mconf-targets-file", default=None, type=Path, help="TOML file with more profiles")
+    add("--mconf-mode", default="live", choices=MODES, help="live | record | replay")
+    add(
+        "--mconf-record-mode",
+        default=None,
+        choices=RECORD_MODES,
+        help="with --mconf-mode record: all (default) | once | new_episodes | none",
+    )
+    add("--mconf-cassette-dir", default=Path("cassettes"), type=Path, help="cassette root")
+    add("--mconf-report-dir", default=None, type=Path, help="write report.json etc. here")
+    add("--mconf-fault", action="append", default=[], help="embedded gateway fault (repeat)")
+    add("--mconf-latency-ms", default=0, type=int, help="embedded gateway: added latency")
+    add("--mconf-max-requests", default=None, type=int, help="request budget (live/record)")
+    add("--mconf-max-output-tokens", default=None, type=int, help="output-token budget")
+    add("--mconf-rate-limit", default=0.0, type=float, help="max requests per second")
+    add(
+        "--mconf-progress",
         dest="mconf_progress",
         action="store_const",
         const="on",
         default="auto",
-        help="live progress on stderr (default: on a terminal, not in CI)",
+        help="live progress on the terminal (default: on a terminal, not in CI)",
     )
-    group.addoption(
-        "--no-progress",
+    add(
+        "--no-mconf-progress",
         dest="mconf_progress",
         action="store_const",
         const="off",
         help="never show live progress",
     )
-    group.addoption("--timeout-s", default=30.0, type=float, help="idle (read) timeout, seconds")
-    group.addoption("--connect-timeout-s", default=5.0, type=float, help="connect timeout")
-    group.addoption(
-        "--max-body-bytes", default=50 * MiB, type=int, help="response body cap (a finding)"
+    add("--mconf-timeout-s", default=30.0, type=float, help="idle (read) timeout, seconds")
+    add("--mconf-connect-timeout-s", default=5.0, type=float, help="connect timeout")
+    add("--mconf-max-body-bytes", default=50 * MiB, type=int, help="response body cap (a finding)")
+    add("--mconf-spec-dir", default=None, type=Path, help="the contract (default: spec/)")
+    add(
+        "--mconf-one-line",
+        action="store_true",
+        help="one line per failing case (FAILED case - rule: message) at the end of the run",
     )
-    group.addoption("--spec-dir", default=None, type=Path, help="the contract (default: spec/)")
-    group.addoption("--upstream", default=None, help="transit: serve the upstream on HOST:PORT")
-    group.addoption("--upstream-key-env", default=None, help="transit: the key due upstream")
-    group.addoption(
-        "--transit", action="store_true", help="transit: the reference proxy as the target"
-    )
+    add("--mconf-upstream", default=None, help="transit: serve the upstream on HOST:PORT")
+    add("--mconf-upstream-key-env", default=None, help="transit: the key due upstream")
+    add("--mconf-transit", action="store_true", help="transit: the reference proxy as the target")
+
+
+def option(config: pytest.Config, name: str) -> Any:
+    """The value of ``--mconf-NAME`` (``name`` with underscores)."""
+    return config.getoption(f"mconf_{name}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -79,12 +98,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "mconf_feature(name): run only when the target profile lists this feature"
     )
     if hasattr(config, "workerinput"):
-        if config.getoption("report_dir") is not None:  # a conformance run, not any xdist run
+        if option(config, "report_dir") is not None:  # a conformance run, not any xdist run
             config.pluginmanager.register(Shipped(config), "mconf-shipped")
     else:  # the xdist controller or a plain run writes reports
-        config.pluginmanager.register(Collector(config), "mconf-collector")
-        if config.getoption("report_dir") is not None:  # a conformance run
+        collector = Collector(config)
+        config.pluginmanager.register(collector, "mconf-collector")
+        if option(config, "report_dir") is not None:  # a conformance run
             config.pluginmanager.register(Counted(config), "mconf-counted")
+        lines = FailureLines(config, collector.casebook.cases)
+        config.pluginmanager.register(lines, "mconf-failure-lines")
         from .progress import Progress, wanted
 
         if wanted(config) and not config.option.collectonly:
@@ -103,15 +125,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def target_of(config: pytest.Config) -> targets.Target:
-    transit = "transit" if config.getoption("transit") else None
+    transit = "transit" if option(config, "transit") else None
     target = targets.resolve(
-        config.getoption("target") or transit,
-        base_url=config.getoption("base_url"),
-        key_env=config.getoption("api_key_env"),
-        model=config.getoption("model"),
-        user_file=config.getoption("targets_file"),
+        option(config, "target") or transit,
+        base_url=option(config, "base_url"),
+        key_env=option(config, "api_key_env"),
+        model=option(config, "model"),
+        user_file=option(config, "targets_file"),
     )
-    upstream, key_env = config.getoption("upstream"), config.getoption("upstream_key_env")
+    upstream, key_env = option(config, "upstream"), option(config, "upstream_key_env")
     if upstream or key_env:
         target = replace(target, upstream=upstream or target.upstream)
         target = replace(target, upstream_key_env=key_env or target.upstream_key_env)
@@ -121,7 +143,7 @@ def target_of(config: pytest.Config) -> targets.Target:
 @pytest.fixture(scope="session")
 def mconf_spec(request: pytest.FixtureRequest) -> Spec:
     """The contract (spec/ or --spec-dir) loaded once per session."""
-    return Spec.load(request.config.getoption("spec_dir"))
+    return Spec.load(option(request.config, "spec_dir"))
 
 
 @pytest.fixture(scope="session")
@@ -129,7 +151,7 @@ def mconf_target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
     """The target under test; an embedded gateway is started here when live or recording."""
     config = request.config
     target = target_of(config)
-    if config.getoption("mode") == "replay":
+    if option(config, "mode") == "replay":
         yield target.with_base_url(REPLAY_BASE_URL) if target.embedded else target
         return
     if not target.embedded:
@@ -146,8 +168,8 @@ def mconf_target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
         api_keys=(target.require_key(),),
         models=target.models,
         version_policy=target.version_policy,
-        faults=tuple(config.getoption("fault")),
-        latency_ms=config.getoption("latency_ms"),
+        faults=tuple(option(config, "fault")),
+        latency_ms=option(config, "latency_ms"),
         max_body_bytes=target.max_request_bytes,
     )
     with serve_in_thread(gateway) as running:
@@ -158,21 +180,21 @@ def mconf_target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
 def mconf_transport(request: pytest.FixtureRequest, mconf_target: targets.Target) -> Transport:
     """The HTTP transport to the target, with the run's budget and timeouts."""
     config = request.config
-    replay = config.getoption("mode") == "replay"
+    replay = option(config, "mode") == "replay"
     key = mconf_target.key() if replay else mconf_target.require_key()
-    rate = config.getoption("rate_limit")
+    rate = option(config, "rate_limit")
     return Transport(
         mconf_target.base_url,
         auth_headers=key_headers(key or "replay-key", mconf_target.auth),
         default_headers={"anthropic-version": "2023-06-01", "content-type": "application/json"},
         timeouts=Timeouts(
-            connect=config.getoption("connect_timeout_s"), read=config.getoption("timeout_s")
+            connect=option(config, "connect_timeout_s"), read=option(config, "timeout_s")
         ),
         budget=Budget(
-            _share(config, config.getoption("max_requests")),
-            _share(config, config.getoption("max_output_tokens")),
+            _share(config, option(config, "max_requests")),
+            _share(config, option(config, "max_output_tokens")),
         ),
-        max_body_bytes=config.getoption("max_body_bytes"),
+        max_body_bytes=option(config, "max_body_bytes"),
         min_interval_s=1.0 / rate if rate and not replay else 0.0,
         sleep=_no_sleep if replay else time.sleep,  # replay never waits on retry-after
     )
@@ -196,14 +218,15 @@ def _no_sleep(seconds: float) -> None:
 def mconf_cassette(request: pytest.FixtureRequest, mconf_target: targets.Target) -> Iterator[None]:
     """Replay or record this test's exchanges in its own cassette (nothing in live mode)."""
     config = request.config
-    mode = config.getoption("mode")
+    mode = option(config, "mode")
     if mode == "live":
         yield
         return
     from ..recordings.recording import make_vcr, use_cassette
 
-    root = config.getoption("cassette_dir") / mconf_target.name
-    vcr = make_vcr(root, mode, secrets=[k for k in [mconf_target.key()] if k])
+    root = option(config, "cassette_dir") / mconf_target.name
+    secrets = [k for k in [mconf_target.key()] if k]
+    vcr = make_vcr(root, mode, secrets=secrets, record_mode=option(config, "record_mode"))
     with use_cassette(vcr, cassette_path(request.node), target=mconf_target.name):
         yield
 
@@ -225,7 +248,7 @@ def mconf(
 ) -> Harness:
     """A harness bound to the target: send requests, state expectations, collect findings."""
     harness = Harness(
-        mconf_target, mconf_transport, mconf_spec, mode=request.config.getoption("mode")
+        mconf_target, mconf_transport, mconf_spec, mode=option(request.config, "mode")
     )
     request.node.stash[HARNESS] = harness
     return harness
@@ -250,14 +273,15 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         if untestable is None:
             raise
         item.stash[UNTESTABLE] = str(untestable)
-        raise untestable from None
+        item.stash[HEADLINE] = f"could not test: {untestable}".splitlines()[0]
+        pytest.fail(str(untestable), pytrace=False)  # the reason, not the plugin's source
     harness = item.stash.get(HARNESS, None)
     if harness is not None:
         waivers = harness.target.waivers
         failing = [f for f in harness.findings if f.severity == "error" and f.rule not in waivers]
         if failing:
-            text = "\n".join(str(f) for f in failing)
-            raise AssertionError(f"{len(failing)} conformance error(s):\n{text}")
+            item.stash[HEADLINE] = headline(failing)
+            pytest.fail(failure_text(failing), pytrace=False)
     return result
 
 
@@ -282,6 +306,8 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    if report.failed and HEADLINE in item.stash:
+        set_headline(report, item.stash[HEADLINE])
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         harness = item.stash.get(HARNESS, None)
         record = case_record(item, report, harness)
@@ -293,6 +319,8 @@ def pytest_runtest_makereport(
             del item.stash[HARNESS]
         with contextlib.suppress(KeyError):
             del item.stash[UNTESTABLE]
+        with contextlib.suppress(KeyError):
+            del item.stash[HEADLINE]
     return report
 
 
@@ -373,12 +401,14 @@ class Collector:
         report.user_properties = kept
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        out = self.config.getoption("report_dir")
+        out = option(self.config, "report_dir")
         if out is None or not self.casebook.cases:
             return
+        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         self.casebook.write(
             out,
             target=target_of(self.config),
-            mode=self.config.getoption("mode"),
-            faults=self.config.getoption("fault"),
+            mode=option(self.config, "mode"),
+            faults=option(self.config, "fault"),
+            collected=session.testscollected if interrupted else None,
         )

@@ -22,7 +22,8 @@ REPLAY_BASE_URL = "http://127.0.0.1:9"  # never contacted: replay answers from c
 
 def _asked(config: pytest.Config) -> bool:
     options = ("transit", "upstream", "target", "base_url")
-    return any(config.getoption(o, None) for o in options) and not config.option.collectonly
+    asked = any(config.getoption(f"mconf_{o}", None) for o in options)
+    return asked and not config.option.collectonly
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -46,7 +46,7 @@ def in_transit(target: targets.Target) -> bool:
 
 def start(config: pytest.Config, target: targets.Target) -> None:
     """Start what a live or recording transit run needs (nothing in replay)."""
-    if config.getoption("mode") == "replay" or not in_transit(target):
+    if config.getoption("mconf_mode") == "replay" or not in_transit(target):
         return
     from ..gateway import GatewayConfig, create_app
 
@@ -69,7 +69,7 @@ def start(config: pytest.Config, target: targets.Target) -> None:
     upstream = RunningUpstream(settings, *where).start()
     proxy = None
     if target.embedded_proxy:
-        faults = tuple(config.getoption("fault"))
+        faults = tuple(config.getoption("mconf_fault"))
         proxy = ProxyProcess(
             upstream.base_url,
             upstream_key=upstream_key or "",
@@ -130,7 +130,7 @@ def policy_of(target: targets.Target) -> Policy:
 def control_transport(config: pytest.Config, replay_url: str) -> Transport | None:
     """The transport to this run's upstream control path (replay: answered from cassettes);
     None when the run has no upstream."""
-    replay = config.getoption("mode") == "replay"
+    replay = config.getoption("mconf_mode") == "replay"
     url = replay_url if replay else address(config, UPSTREAM_URL)
     if url is None:
         return None

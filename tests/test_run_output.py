@@ -1,0 +1,96 @@
+"""What `mconf run` prints and writes for failing cases, as pytest users expect (issue 12): one
+line per failing case naming the rule, a summary of the problems, details in the reports and
+with -v/--tb, junit.xml failure bodies carrying the findings, no warnings of our own making."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FAULTY = ["run", "--fault", "done-terminator", "--suite", "scenarios", "--suite", "errors"]
+FAILED_LINE = re.compile(r"^FAILED \S+ - [a-z]+(\.[a-z0-9-]+)+: \S.*$")
+HOOK_SOURCE = ("pytest_runtest_call", "hookimpl", "result = yield", "plugin.py")
+
+
+def mconf(*argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("MCONF_GATEWAY_API_KEY", "CI")}
+    base.pop("GITHUB_ACTIONS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "messages_conformance", *argv],
+        cwd=ROOT, env={**base, **(env or {})}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def report(folder: Path) -> dict:
+    run = next(p for p in folder.iterdir() if p.name != "latest")
+    return json.loads((run / "report.json").read_text())
+
+
+def test_one_line_per_failing_case_and_a_summary_of_problems(tmp_path: Path) -> None:
+    done = mconf(*FAULTY, "--report-dir", str(tmp_path))
+    assert done.returncode == 1, done.stderr
+    failed = report(tmp_path)["counts"]["failed"]
+    assert failed >= 10
+    lines = done.stdout.splitlines()
+    failing = [line for line in lines if line.startswith("FAILED ")]
+    assert len(failing) == failed, "\n".join(lines[-40:])
+    for line in failing:
+        assert FAILED_LINE.match(line), line
+    assert all("sse.data-not-json" in line for line in failing), failing[:3]
+    assert not any(marker in done.stdout for marker in HOOK_SOURCE), done.stdout[:3000]
+    # the problem summary: the rule, how many cases, once
+    summary = [
+        line for line in lines if "sse.data-not-json" in line and not line.startswith("FAILED")
+    ]
+    assert summary and re.search(rf"\b{failed}\b", " ".join(summary)), "\n".join(lines[-20:])
+    assert len(lines) <= failed + 30, f"{len(lines)} lines for {failed} failing cases"
+
+
+def test_verbose_and_tb_show_the_findings_in_full(tmp_path: Path) -> None:
+    done = mconf(*FAULTY, "-k", "test_plain_text", "--tb", "short", "--report-dir", str(tmp_path))
+    assert done.returncode == 1, done.stderr
+    assert "Expected" in done.stdout or "expected" in done.stdout, done.stdout[-3000:]
+    assert "events[" in done.stdout, done.stdout[-3000:]  # the finding's location
+    assert not any(marker in done.stdout for marker in HOOK_SOURCE), done.stdout[-3000:]
+    verbose = mconf(*FAULTY, "-k", "test_plain_text", "-v", "--report-dir", str(tmp_path / "v"))
+    assert "PASSED" in verbose.stdout or "FAILED" in verbose.stdout
+    assert "events[" in verbose.stdout, verbose.stdout[-3000:]
+
+
+def test_junit_failure_bodies_carry_findings_not_hook_source(tmp_path: Path) -> None:
+    done = mconf(*FAULTY, "-q", "--report-dir", str(tmp_path))
+    assert done.returncode == 1
+    run = next(p for p in tmp_path.iterdir() if p.name != "latest")
+    failures = ET.parse(run / "junit.xml").getroot().iter("failure")
+    bodies = [(f.get("message") or "", f.text or "") for f in failures]
+    assert len(bodies) == report(tmp_path)["counts"]["failed"]
+    for message, body in bodies:
+        assert message.startswith("sse.data-not-json: "), message
+        assert "sse.data-not-json" in body and "events[" in body, body
+        assert not any(marker in body for marker in HOOK_SOURCE), body
+
+
+def test_github_actions_gets_one_annotation_per_problem(tmp_path: Path) -> None:
+    done = mconf(*FAULTY, "-q", "--report-dir", str(tmp_path), env={"GITHUB_ACTIONS": "true"})
+    annotations = [line for line in done.stdout.splitlines() if line.startswith("::error ")]
+    assert annotations, done.stdout[-2000:]
+    assert len(annotations) == len({re.search(r"title=([^:,]+)", a)[1] for a in annotations})
+    first = annotations[0]
+    assert re.match(r"::error file=suites/test_\w+\.py,line=\d+,title=sse\.data-not-json::", first)
+    assert "\n" not in first
+    quiet = mconf(*FAULTY, "-q", "--report-dir", str(tmp_path / "local"))
+    assert "::error" not in quiet.stdout
+
+
+def test_no_assert_rewrite_warning(tmp_path: Path) -> None:
+    """The gateway (imported to check --fault) loads anyio before pytest starts; mconf's own
+    package is imported too: neither may warn that it cannot be rewritten."""
+    done = mconf("run", "--suite", "auth", "--fault", "bad-key-403", "--report-dir", str(tmp_path))
+    assert "PytestAssertRewriteWarning" not in done.stdout + done.stderr, done.stdout[-2000:]
+    assert "warning" not in done.stdout.splitlines()[-2], done.stdout[-500:]
