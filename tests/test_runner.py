@@ -124,8 +124,28 @@ def test_replay_and_live_give_the_same_verdicts(in_repo: None, tmp_path: Path) -
     replay = {c["id"]: c["outcome"] for c in latest(replay_dir)["cases"]}
     assert live == replay
     assert len(live) > 60
-    # cassettes recorded before timings were kept still replay; the report says so once
+    # the committed cassettes carry their timings (re-recorded): the timing rules applied
     summary = (replay_dir / "latest" / "summary.md").read_text()
+    assert "timing rules did not apply to" not in summary
+
+
+def test_cassettes_recorded_before_timings_still_replay(in_repo: None, tmp_path: Path) -> None:
+    """A cassette without timings replays; the report says once that timing rules did not apply."""
+    import shutil
+
+    import yaml
+
+    cassettes = tmp_path / "cassettes"
+    shutil.copytree(ROOT / "cassettes", cassettes)
+    for path in (cassettes / "local" / "test_auth").glob("*.yaml"):
+        recorded = yaml.safe_load(path.read_text())
+        for interaction in recorded["interactions"]:
+            interaction["response"].pop("timing", None)
+        path.write_text(yaml.safe_dump(recorded, sort_keys=False))
+    out = tmp_path / "replay"
+    argv = ["run", "-q", "--mode", "replay", "--cassette-dir", str(cassettes), "--suite", "auth"]
+    assert run(*argv, "--report-dir", str(out))[0] == 0
+    summary = (out / "latest" / "summary.md").read_text()
     assert summary.count("timing rules did not apply to") == 1
 
 
