@@ -11,85 +11,25 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from ..core.spec import Spec
 from ..net import targets
-from ..net.transport import Budget, BudgetExhausted, MiB, Timeouts, Transport, key_headers
-from ..recordings.modes import RECORD_MODES
+from ..net.transport import Budget, BudgetExhausted, Timeouts, Transport, key_headers
 from .casebook import Casebook, case_record
 from .failures import FailureLines, failure_text, headline, set_headline
 from .harness import Harness
+from .options import MODES, option, pytest_addoption  # noqa: F401  (pytest finds the hook here)
 
 pytest_plugins = ["messages_conformance.suite.transit_fixtures"]  # transit runs (lazy imports)
 
-MODES = ("live", "record", "replay")
 REPLAY_BASE_URL = "http://127.0.0.1:9"  # never contacted: replay answers from cassettes
 CASEBOOK = pytest.StashKey[Casebook]()
 HARNESS = pytest.StashKey[Harness]()
 UNTESTABLE = pytest.StashKey[str]()
 HEADLINE = pytest.StashKey[str]()  # "rule: message" of a failing case, its one-line summary
 BUDGET_SPENT = "budget spent"  # skip reasons of cases the run's budget left out start so
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """Every option is `--mconf-*`: common plugins own the short names (pytest-base-url
-    `--base-url`); `mconf run` keeps its own flags and translates them."""
-    group = parser.getgroup("messages-conformance", "messages-conformance (mconf) suites")
-    add = group.addoption
-    add("--mconf-target", default=None, help="target profile name (default: local)")
-    add("--mconf-base-url", default=None, help="one-off target base URL")
-    add("--mconf-api-key-env", default=None, help="environment variable holding the key")
-    add("--mconf-model", default=None, help="model name the gateway routes")
-    add("--mconf-targets-file", default=None, type=Path, help="TOML file with more profiles")
-    add("--mconf-mode", default="live", choices=MODES, help="live | record | replay")
-    add(
-        "--mconf-record-mode",
-        default=None,
-        choices=RECORD_MODES,
-        help="with --mconf-mode record: all (default) | once | new_episodes | none",
-    )
-    add("--mconf-cassette-dir", default=Path("cassettes"), type=Path, help="cassette root")
-    add("--mconf-report-dir", default=None, type=Path, help="write report.json etc. here")
-    add("--mconf-fault", action="append", default=[], help="embedded gateway fault (repeat)")
-    add("--mconf-latency-ms", default=0, type=int, help="embedded gateway: added latency")
-    add("--mconf-max-requests", default=None, type=int, help="request budget (live/record)")
-    add("--mconf-max-output-tokens", default=None, type=int, help="output-token budget")
-    add("--mconf-rate-limit", default=0.0, type=float, help="max requests per second")
-    add(
-        "--mconf-progress",
-        dest="mconf_progress",
-        action="store_const",
-        const="on",
-        default="auto",
-        help="live progress on the terminal (default: on a terminal, not in CI)",
-    )
-    add(
-        "--no-mconf-progress",
-        dest="mconf_progress",
-        action="store_const",
-        const="off",
-        help="never show live progress",
-    )
-    add("--mconf-timeout-s", default=30.0, type=float, help="idle (read) timeout, seconds")
-    add("--mconf-connect-timeout-s", default=5.0, type=float, help="connect timeout")
-    add("--mconf-max-body-bytes", default=50 * MiB, type=int, help="response body cap (a finding)")
-    add("--mconf-spec-dir", default=None, type=Path, help="the contract (default: spec/)")
-    add(
-        "--mconf-one-line",
-        action="store_true",
-        help="one line per failing case (FAILED case - rule: message) at the end of the run",
-    )
-    add("--mconf-upstream", default=None, help="transit: serve the upstream on HOST:PORT")
-    add("--mconf-upstream-key-env", default=None, help="transit: the key due upstream")
-    add("--mconf-transit", action="store_true", help="transit: the reference proxy as the target")
-
-
-def option(config: pytest.Config, name: str) -> Any:
-    """The value of ``--mconf-NAME`` (``name`` with underscores)."""
-    return config.getoption(f"mconf_{name}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
