@@ -21,13 +21,9 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from messages_conformance.core.spec import Spec
 from messages_conformance.recordings.recording import RecordingMissing
-from messages_conformance.suite.generated import (
-    clamp_case,
-    exchange_from_requests,
-    failure_finding,
-    pin_generation,
-)
+from messages_conformance.suite.generated import clamp_case, failure_finding, pin_generation
 from messages_conformance.suite.harness import Harness
+from messages_conformance.suite.sending import PLACEHOLDER_BASE, call, route, sending
 
 CHECKS = [
     schemathesis.checks.not_a_server_error,
@@ -87,8 +83,9 @@ def generator_versions(request: pytest.FixtureRequest, mconf_target: Any) -> Non
             )
 
 
-# Loaded eagerly (not through a fixture): the target's URL goes to case.call(base_url=...).
-schema = _schema()
+# Loaded eagerly (not through a fixture). Every request, the checks' probes too, is sent by
+# the case's harness through the project's transport (suite/sending.py).
+schema = route(_schema())
 
 
 @schema.parametrize()
@@ -104,16 +101,16 @@ def test_generated(case: Any, mconf: Harness, generator_versions: None) -> None:
     """Each generated request gets a response that conforms to the contract."""
     clamp_case(case, mconf.target)
     headers = {"anthropic-version": "2023-06-01", **mconf.auth_headers()}
-    base_url = mconf.target.base_url.rstrip("/")
-    response = case.call(base_url=base_url, headers=headers, timeout=30)
-    mconf.check(exchange_from_requests(response), sent=True)
-    for check in CHECKS:  # one at a time, so each failure is named after its check
-        try:
-            case.validate_response(
-                response,
-                checks=[check],
-                headers=headers,
-                transport_kwargs={"base_url": base_url, "headers": headers},
-            )
-        except FailureGroup as group:
-            mconf.findings.extend(failure_finding(check.__name__, f) for f in group.exceptions)
+    with sending(mconf):  # our checks run on the answer as the harness receives it
+        response = call(case, headers)
+        for check in CHECKS:  # one at a time, so each failure is named after its check
+            try:
+                case.validate_response(
+                    response,
+                    checks=[check],
+                    headers=headers,
+                    transport_kwargs={"base_url": PLACEHOLDER_BASE, "headers": headers},
+                )
+            except FailureGroup as group:
+                found = (failure_finding(check.__name__, f) for f in group.exceptions)
+                mconf.findings.extend(found)

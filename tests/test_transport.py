@@ -337,7 +337,7 @@ def test_read_timeout(make: Callable[..., Transport]) -> None:
 
 def test_total_timeout_while_streaming(make: Callable[..., Transport]) -> None:
     transport = make(timeouts=Timeouts(connect=1.0, read=2.0, total=0.05))
-    with pytest.raises(TargetTimeout, match=r"within 0\.05s total"):
+    with pytest.raises(TargetTimeout, match=r"within the 0\.05s deadline"):
         transport.send({}, path="/sse")
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import sys
+from collections.abc import Iterator
 from importlib import metadata, resources
 from pathlib import Path
 from typing import IO
@@ -77,6 +80,11 @@ def _parser() -> ArgumentParser:
     parser.add_argument("--timeout-s", type=float, help="idle (read) timeout, seconds (30)")
     parser.add_argument("--connect-timeout-s", type=float, help="connect timeout, seconds (5)")
     parser.add_argument(
+        "--deadline-s",
+        type=float,
+        help="a case's wall-clock limit, headers and body of all its requests (300)",
+    )
+    parser.add_argument(
         "--max-body-bytes", type=int, help="response body cap; a larger body is a finding (50 MiB)"
     )
     parser.add_argument("--spec-dir", type=Path, help="the contract to check against (spec/)")
@@ -133,6 +141,9 @@ def _check(args: argparse.Namespace) -> targets.Target:
     target = transit.check(args, target)
     args.in_transit = transit.in_transit(target)
     _check_waivers(target)
+    notice = targets.key_notice(target)
+    if notice:
+        sys.stderr.write(f"mconf: note: {notice}\n")
     if args.fault:
         _check_faults(target, args.fault)
     if args.mode == "replay":
@@ -160,6 +171,7 @@ def _check_limits(args: argparse.Namespace) -> None:
     limits = {
         "--timeout-s": args.timeout_s,
         "--connect-timeout-s": args.connect_timeout_s,
+        "--deadline-s": args.deadline_s,
         "--max-body-bytes": args.max_body_bytes,
         "--max-requests": args.max_requests,
         "--max-output-tokens": args.max_output_tokens,
@@ -226,6 +238,7 @@ def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
         "--mconf-rate-limit": args.rate_limit or None,
         "--mconf-timeout-s": args.timeout_s,
         "--mconf-connect-timeout-s": args.connect_timeout_s,
+        "--mconf-deadline-s": args.deadline_s,
         "--mconf-max-body-bytes": args.max_body_bytes,
         "--mconf-spec-dir": args.spec_dir,
         "--junitxml": run_dir / "junit.xml",
@@ -268,4 +281,24 @@ def _plugin_installed() -> bool:
 def _pytest(args: list[str], stdout: IO[str]) -> int:
     import pytest
 
-    return int(pytest.main(args))
+    with _own_suite_modules(suites_dir()):
+        return int(pytest.main(args))
+
+
+@contextlib.contextmanager
+def _own_suite_modules(folder: Path) -> Iterator[None]:
+    """In-process runs: pytest's importlib mode reuses ``sys.modules["test_x"]`` when it holds
+    another file (a caller's own ``tests/test_generated.py``), and would run that instead of
+    the suite. Such modules are set aside for the run and put back after it."""
+    names = {path.stem for path in folder.glob("test_*.py")}
+    clashing = {
+        name: module
+        for name, module in list(sys.modules.items())
+        if name in names and Path(getattr(module, "__file__", "") or "").parent != folder
+    }
+    for name in clashing:
+        del sys.modules[name]
+    try:
+        yield
+    finally:
+        sys.modules.update(clashing)

@@ -30,7 +30,11 @@ def verdict(code: int, run_dir: Path, args: argparse.Namespace, stdout: IO[str])
         return _interrupted(report, run_dir, stdout)
     from ..reports.report import update_latest
 
-    update_latest(args.report_dir, run_dir)
+    if update_latest(args.report_dir, run_dir) is None:
+        stdout.write(
+            f"mconf: {args.report_dir / 'latest'} is not a link mconf made; left as it is "
+            f"(this run is in {run_dir})\n"
+        )
     counts = report["counts"]
     stdout.write(
         f"mconf: {report['verdict'].upper()} target={report['target']['name']} "

@@ -9,12 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import semantics
+from . import bodies, semantics
 from .endpoints import Endpoint, endpoint_of
 from .exchange import Exchange
 from .findings import Finding, Rule, Severity
 from .pacing import Limits, check_timing
-from .payload import parse_json
 from .spec import Spec
 from .sse import ServerSentEvent
 from .stream import check_stream
@@ -130,7 +129,10 @@ def _type(payload: dict[str, Any] | None) -> str:
 
 def _check_json(exchange: Exchange, spec: Spec, result: CheckResult, endpoint: Endpoint) -> None:
     try:
-        body = parse_json(exchange.response.body)
+        body = bodies.loads(exchange.response.body)
+    except bodies.Unusable as unusable:
+        result.findings.append(unusable.finding)
+        return
     except ValueError as exc:
         result.findings.append(
             BODY_NOT_JSON.finding(f"body is not JSON: {exc}", received=exchange.response.body[:200])

@@ -26,7 +26,7 @@ class Request:
         """The body parsed as JSON, or None when it is empty or not JSON."""
         try:
             return json.loads(self.body) if self.body else None
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or too deep / huge to take
             return None
 
 

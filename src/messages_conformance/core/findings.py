@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -35,8 +36,8 @@ class Rule:
         return Finding(
             rule=self.id,
             severity=self.severity,
-            message=message,
-            location=location,
+            message=printable(message),
+            location=printable(location),
             expected=_show(expected),
             received=_show(received),
         )
@@ -82,7 +83,24 @@ def _show(value: Any, limit: int = 300) -> str | None:
     if value is None:
         return None
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = printable(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# C0 controls but tab and newline, DEL, C1 controls (ESC starts a terminal escape sequence:
+# OSC 52 writes the clipboard, OSC 0 the window title), bidi overrides, lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal, a Markdown file or a UTF-8 writer: every control
+    character, bidi override and lone surrogate shown as its escape (``\\x1b``, ``\\ud800``)."""
+    return _UNPRINTABLE.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def has_errors(findings: list[Finding]) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import bodies
 from .findings import Finding
-from .payload import parse_json
 from .sse import ServerSentEvent
 from .stream_rules import DATA_NOT_JSON, DATA_NOT_OBJECT, NAME_MISMATCH, UNNAMED
 
@@ -14,7 +14,9 @@ def parse_event(event: ServerSentEvent, index: int) -> tuple[dict[str, Any] | No
     """The event's JSON payload (None when unusable) and the framing findings (facts §6.1)."""
     where = f"events[{index}]"
     try:
-        payload = parse_json(event.data)
+        payload = bodies.loads(event.data, location=where)
+    except bodies.Unusable as unusable:
+        return None, [unusable.finding]
     except ValueError:
         return None, [
             DATA_NOT_JSON.finding(

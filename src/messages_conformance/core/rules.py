@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import check, expectations, pacing, semantics, spec, stream_rules, transit
+from . import bodies, check, expectations, pacing, semantics, spec, stream_rules, transit
 from .findings import Rule
 
-_MODULES = (spec, stream_rules, semantics, check, pacing, expectations, transit)
+_MODULES = (spec, stream_rules, semantics, check, bodies, pacing, expectations, transit)
 
 
 def all_rules() -> dict[str, Rule]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from . import bodies
 from .findings import Finding, Rule, Severity
 
 __all__ = [
@@ -144,7 +145,10 @@ class Spec:
     def is_valid(self, kind: str, instance: Any) -> bool:
         """The fast path (no findings built): True when ``validate`` would yield nothing."""
         validator = self._validator_for(kind, instance)
-        return validator is None or validator.is_valid(instance)
+        try:
+            return validator is None or validator.is_valid(instance)
+        except (ValueError, UnicodeEncodeError, RecursionError):  # validate() says why
+            return False
 
     def validate(self, kind: str, instance: Any, *, location_prefix: str = "") -> Iterator[Finding]:
         """Findings for ``instance`` against the schema of ``kind`` (request/message/error/event).
@@ -156,9 +160,17 @@ class Spec:
         if rule is None:
             raise KeyError(f"unknown kind {kind!r}; known: {', '.join(_RULE_BY_KIND)}")
         validator = self._validator_for(kind, instance)
-        if validator is None or validator.is_valid(instance):
+        try:
+            if validator is None or validator.is_valid(instance):
+                return
+            errors = list(validator.iter_errors(instance))
+        except (ValueError, UnicodeEncodeError, RecursionError) as exc:
+            unusable = bodies.unvalidatable(exc, location_prefix)
+            if unusable is None:
+                raise
+            yield unusable
             return
-        for error in validator.iter_errors(instance):
+        for error in errors:
             yield from self._findings(rule, error, location_prefix)
 
     def _validator_for(self, kind: str, instance: Any) -> jsonschema_rs.Validator | None:

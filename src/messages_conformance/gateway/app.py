@@ -32,13 +32,18 @@ def create_app(config: GatewayConfig | None = None) -> Starlette:
         if latency:
             await asyncio.sleep(latency)
         try:
-            body = await request.body()
+            raw = await _body(request, handler.read_limit)
         except ClientDisconnect:  # the client went away (Ctrl-C): nobody to answer, not an error
             return Response(status_code=499)
-        return _response(handler.answer(request.headers, body))
+        if raw is None:  # 413 from content-length, or while reading: never buffered whole
+            return _response(handler.too_large())
+        return _response(handler.answer(request.headers, raw))
 
     async def count_tokens(request: Request) -> Response:
-        return _response(handler.count_tokens(request.headers, await request.body()))
+        raw = await _body(request, handler.read_limit)
+        if raw is None:
+            return _response(handler.too_large())
+        return _response(handler.count_tokens(request.headers, raw))
 
     async def models(request: Request) -> Response:
         return _response(handler.list_models(request.headers, request.query_params))
@@ -52,6 +57,9 @@ def create_app(config: GatewayConfig | None = None) -> Starlette:
     async def not_found(request: Request, exc: Exception) -> Response:
         return _response(handler.error(NOT_FOUND, request_id()))
 
+    async def crashed(request: Request, exc: Exception) -> Response:
+        return _response(handler.error(CRASHED, request_id()))
+
     return Starlette(
         routes=[
             Route("/v1/messages", messages, methods=["POST"]),
@@ -60,8 +68,26 @@ def create_app(config: GatewayConfig | None = None) -> Starlette:
             Route("/v1/models/{model_id:path}", model, methods=["GET"]),
             Route("/", front, methods=["GET", "HEAD"]),
         ],
-        exception_handlers={HTTPException: not_found},
+        exception_handlers={HTTPException: not_found, Exception: crashed},
     )
+
+
+CRASHED = ApiError("api_error", "Internal server error")
+
+
+async def _body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is known to be over ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def _response(answer: Answer) -> Response:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import headers as wire
+from .bounds import HARD_READ_BYTES, MAX_NESTING, nesting
 from .config import GatewayConfig
 from .errors import OVERLOADED, TEST_ERRORS, ApiError, invalid
 from .events import Event, encode, message_events, stream_error_events
@@ -173,6 +174,15 @@ class Handler:
             return error
         return body if isinstance(body, dict) else {}
 
+    @property
+    def read_limit(self) -> int:
+        """Bytes of a body to read at most (413 past them): the configured limit, or the hard
+        one when a fault lets oversized bodies through."""
+        return HARD_READ_BYTES if self.faults.waives(TOO_LARGE) else self.config.max_body_bytes
+
+    def too_large(self) -> Answer:
+        return self.error(TOO_LARGE, request_id())
+
     def _message(self, body: dict[str, Any], raw: bytes) -> dict[str, Any]:
         message = reply(body, digest(raw), self.config.ceiling(self.models, body.get("model")))
         return self.faults.message(message)
@@ -199,9 +209,15 @@ class Handler:
 
 def _parse(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
+    except RecursionError:
+        return TOO_DEEP
     except ValueError:
         return invalid("There was an error parsing the body: the request body is not valid JSON")
+    return TOO_DEEP if nesting(body) > MAX_NESTING else body
+
+
+TOO_DEEP = invalid(f"The request body nests deeper than {MAX_NESTING} levels.")
 
 
 def _test_trigger(body: Mapping[str, Any], headers: Mapping[str, str]) -> str | None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .app import create_app
+from .bounds import HEADER_TIMEOUT_S
 from .config import GatewayConfig
 
 READY_TIMEOUT_S = 10.0
@@ -33,8 +37,38 @@ def bind(host: str, port: int) -> socket.socket:
 
 def uvicorn_server(config: GatewayConfig) -> uvicorn.Server:
     app = create_app(config)
-    settings = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    settings = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", http=HeadTimeoutProtocol
+    )
     return uvicorn.Server(settings)
+
+
+class HeadTimeoutProtocol(H11Protocol):
+    """uvicorn's h11 protocol, closing a connection whose first request head has not arrived
+    within HEADER_TIMEOUT_S (a client trickling header lines holds no connection for long).
+    Later requests on the connection are covered by uvicorn's keep-alive timeout."""
+
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._head_timer = self.loop.call_later(HEADER_TIMEOUT_S, self._head_late)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+        super().connection_lost(exc)
+
+    def _head_late(self) -> None:
+        self._head_timer = None
+        if self.cycle is None and not self.transport.is_closing():
+            self.transport.close()
 
 
 def url_of(sock: socket.socket) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .bounds import MAX_TOOL_INPUT, input_size
 from .request_rules import (
     CUSTOM_TOOL_KEYS,
     DOCS,
@@ -47,6 +48,11 @@ def _custom_tool(tool: Body, path: str) -> Messages:
         yield f"{path}.input_schema: Input should be a valid dictionary"
     elif schema.get("type") != "object":
         yield f"{path}.input_schema.type: Input should be 'object'"
+    elif input_size(schema) > MAX_TOOL_INPUT:
+        yield (
+            f"{path}.input_schema: the smallest valid input holds more than {MAX_TOOL_INPUT} "
+            "characters or items, more than this gateway generates"
+        )
 
 
 def check_tool_choice(body: Body, limits: Limits) -> Messages:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Final
 
 import httpx
 
+from . import disguises
+
 if TYPE_CHECKING:
     from .results import Sent
 
@@ -28,7 +30,7 @@ class TargetError(Exception):
 
     def __init__(self, url: str, cause: str) -> None:
         super().__init__(url, cause)
-        self.url = url
+        self.url = disguises.shown_url(url)
         self.cause = " ".join(cause.split()) or "no detail"
 
     def __str__(self) -> str:

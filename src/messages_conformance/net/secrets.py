@@ -8,11 +8,12 @@ from collections.abc import Iterable
 from typing import Final, TypeVar
 
 from ..core.exchange import Exchange, Request, Response
+from . import disguises
 
 WRONG_KEY: Final = "sk-ant-mconf-wrong-key-0000"
 REDACTED: Final = "REDACTED:"
 CREDENTIAL_HEADERS: Final = ("x-api-key", "authorization")
-MIN_SECRET_CHARS: Final = 8  # shorter "keys" (test stubs) are not scrubbed out of bodies
+MIN_SECRET_CHARS: Final = disguises.MIN_SECRET_CHARS  # shorter "keys" are left in bodies
 
 # Header names that carry secrets: whole dash-separated words, so "...-tokens-limit" is kept.
 _SECRET_NAME: Final = re.compile(
@@ -70,12 +71,12 @@ def scrubbed(exchange: Exchange, secrets: Iterable[str | None]) -> Exchange:
         return exchange
     request = exchange.request
     if request is not None:
-        headers = {k: _scrub(v, keys) for k, v in request.headers.items()}
+        headers = {_scrub(k, keys): _scrub(v, keys) for k, v in request.headers.items()}
         request = Request(
             request.method, _scrub(request.url, keys), headers, _scrub(request.body, keys)
         )
     answer = exchange.response
-    headers = {k: _scrub(v, keys) for k, v in answer.headers.items()}
+    headers = {_scrub(k, keys): _scrub(v, keys) for k, v in answer.headers.items()}
     return Exchange(
         Response(answer.status, headers, _scrub(answer.body, keys), answer.timing),
         request,
@@ -84,9 +85,7 @@ def scrubbed(exchange: Exchange, secrets: Iterable[str | None]) -> Exchange:
 
 
 def _scrub(data: _Text, secrets: tuple[str, ...]) -> _Text:
-    for secret in secrets:
-        if isinstance(data, bytes):
-            data = data.replace(secret.encode(), f"{REDACTED}target".encode())
-        else:
-            data = data.replace(secret, f"{REDACTED}target")
-    return data
+    """Every form of every secret (as-is, JSON-escaped, URL-encoded, base64) replaced."""
+    if isinstance(data, bytes):
+        return disguises.scrub_bytes(data, secrets)
+    return disguises.scrub(data, secrets)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from ..core.pacing import Limits
+from . import disguises
 
 EMBEDDED = "embedded"
 EMBEDDED_PROXY = "embedded-proxy"  # the reference proxy in front of mconf's scripted upstream
@@ -35,7 +36,9 @@ _KNOWN_KEYS = {
     "upstream_key_env",
     "model_aliases",
     "max_tokens_clamp",
+    "override_builtin",
 }
+PROJECT_FILE = Path("mconf.toml")
 
 
 class ProfileError(Exception):
@@ -63,6 +66,7 @@ class Target:
     model_aliases: Mapping[str, str] = field(default_factory=dict)  # transit: allowed rewrites
     max_tokens_clamp: int | None = None  # transit: max_tokens above it may arrive as it
     embedded_proxy: bool = False  # the reference proxy in front of the scripted upstream
+    source: str = "built-in"  # where the profile came from: built-in, ./mconf.toml, a file
 
     @property
     def model(self) -> str:
@@ -78,8 +82,19 @@ class Target:
         value = os.environ.get(self.key_env) if self.key_env else None
         return value or (LOCAL_DEFAULT_KEY if self.embedded else None)
 
+    def secrets(self) -> tuple[str, ...]:
+        """What must never reach a file or the terminal: the key, the base URL's secrets."""
+        key = self.key()
+        return (*([key] if key else []), *disguises.url_secrets(self.base_url))
+
     def require_key(self) -> str:
         key = self.key()
+        problem = disguises.key_problem(key) if key else None
+        if problem:
+            raise ProfileError(
+                f"the key in ${self.key_env} {problem}; fix the variable "
+                "(the key is not shown here, and not sent)"
+            )
         if key:
             return key
         if not self.key_env:
@@ -111,12 +126,38 @@ def read_profiles(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def all_profiles(user_file: Path | None = None) -> dict[str, dict[str, Any]]:
-    """Built-in profiles, then ./mconf.toml or the given file (same names override)."""
+    """Built-in profiles, then ./mconf.toml or the given file. A file may redefine a built-in
+    only with ``override_builtin = true`` in that profile: a project file must not quietly
+    send a built-in target's key somewhere else."""
     profiles = builtin_profiles()
-    path = user_file or (Path("mconf.toml") if Path("mconf.toml").is_file() else None)
-    if path is not None:
-        profiles.update(read_profiles(path))
+    path = user_file or (PROJECT_FILE if PROJECT_FILE.is_file() else None)
+    if path is None:
+        return profiles
+    shown = f"./{path}" if path == PROJECT_FILE else str(path)
+    for name, data in read_profiles(path).items():
+        if name in profiles and not (isinstance(data, dict) and data.get("override_builtin")):
+            raise ProfileError(
+                f"{shown} redefines the built-in target {name!r}; rename it, or add "
+                "`override_builtin = true` to that profile if that is meant"
+            )
+        profiles[name] = {**data, "_source": shown} if isinstance(data, dict) else data
     return profiles
+
+
+def key_notice(target: Target) -> str | None:
+    """A line to print when a profile from a file sends a built-in target's key to another
+    host (or overrides a built-in): the user should know where their key goes."""
+    if target.source == "built-in" or not target.key_env:
+        return None
+    host = urlsplit(target.base_url).hostname or target.base_url
+    for name, data in builtin_profiles().items():
+        builtin_host = urlsplit(str(data.get("base_url", ""))).hostname
+        if data.get("key_env") == target.key_env and builtin_host != host:
+            return (
+                f"target {target.name!r} from {target.source} sends ${target.key_env} "
+                f"(the key of built-in target {name!r}) to {host}"
+            )
+    return None
 
 
 def resolve(
@@ -149,6 +190,8 @@ def _lookup(name: str, profiles: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def from_mapping(name: str, data: Mapping[str, Any]) -> Target:
+    source = str(data.get("_source", "built-in"))
+    data = {k: v for k, v in data.items() if k != "_source"}
     unknown = set(data) - _KNOWN_KEYS
     if unknown:
         raise ProfileError(f"target {name!r}: unknown profile keys {sorted(unknown)}")
@@ -178,6 +221,7 @@ def from_mapping(name: str, data: Mapping[str, Any]) -> Target:
         upstream_key_env=data.get("upstream_key_env"),
         model_aliases={str(k): str(v) for k, v in dict(data.get("model_aliases", {})).items()},
         max_tokens_clamp=int(data["max_tokens_clamp"]) if data.get("max_tokens_clamp") else None,
+        source=source,
     )
 
 

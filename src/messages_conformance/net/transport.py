@@ -16,11 +16,15 @@ from collections.abc import Mapping
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, Final
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from ..core.exchange import Exchange, Request, Response
 from ..core.timing import Timing
+from . import disguises
+from .deadline import client as deadline_client
+from .deadline import within
 from .errors import (
     BudgetExhausted,
     TargetError,
@@ -98,7 +102,9 @@ class Transport:
         client: httpx.Client | None = None,
         sleep: Sleep = time.sleep,
         timing: bool = True,
+        direct: bool = False,
     ) -> None:
+        """``direct``: send past vcrpy (recording: the harness hands exchanges to the recorder)."""
         self.base_url = base_url.rstrip("/")
         self.timeouts = timeouts or Timeouts()
         self.budget = budget or Budget()
@@ -108,9 +114,13 @@ class Transport:
         self._auth = _lower(auth_headers)
         self._defaults = _lower(default_headers)
         self._owns_client = client is None
-        # timing: an own client times every response on the wire (net/wire.py)
+        # timing: an own client times every response on the wire (net/wire.py); its sockets
+        # keep each request's deadline (net/deadline.py) and it never keeps a cookie
         wire = WireTransport.for_url(self.base_url) if timing and client is None else None
-        self._client = client or httpx.Client(timeout=self.timeouts.for_httpx(), transport=wire)
+        self._client = client or deadline_client(
+            self.timeouts.for_httpx(), direct=direct, transport=wire
+        )
+        self._secrets = (*self._auth.values(), *disguises.url_secrets(base_url))
         self._pacer = _Pacer(min_interval_s, sleep)
         self._sleep = sleep
 
@@ -127,8 +137,12 @@ class Transport:
             self._client.close()
 
     def url(self, path: str) -> str:
-        """``base_url`` and ``path`` joined by exactly one slash."""
-        return f"{self.base_url}/{path.lstrip('/')}"
+        """``path`` (and its query) under ``base_url``: one slash between the two paths, the
+        base URL's query after them (``https://gw/?key=k`` -> ``https://gw/v1/messages?key=k``)."""
+        base, sub = urlsplit(self.base_url), urlsplit(path)
+        joined = f"{base.path.rstrip('/')}/{sub.path.lstrip('/')}"
+        query = "&".join(q for q in (base.query, sub.query) if q)
+        return urlunsplit((base.scheme, base.netloc, joined, query, ""))
 
     def send(
         self,
@@ -140,23 +154,32 @@ class Transport:
         method: str = "POST",
         retries: int | None = None,
         name: str = "",
+        deadline: float | None = None,
+        headers_only: bool = False,
     ) -> Sent:
         """Send one request; retry 429/529 up to ``retries`` (default ``max_retries``) times.
 
-        A header given as None is not sent (also a default or auth header). Raises a
-        ``TargetError`` when there is no HTTP answer to judge; any status is returned.
+        A header given as None is not sent (also a default or auth header); ``headers_only``
+        sends ``headers`` and nothing else (no defaults, no credentials). Every attempt ends
+        by ``deadline`` (``time.monotonic()``; default: ``timeouts.total`` after it starts).
+        Raises a ``TargetError`` when there is no HTTP answer to judge; any status is returned.
         """
         url = self.url(path)
         content = _content(body)
-        wire = self._headers(headers, auth, json_body=isinstance(body, Mapping))
+        if headers_only:
+            sending = {k.lower(): v for k, v in (headers or {}).items() if v is not None}
+        else:
+            sending = self._headers(headers, auth, json_body=isinstance(body, Mapping))
         limit = self.max_retries if retries is None else retries
         attempt = 0
         while True:
-            sent = self._attempt(method, url, wire, content, name)
+            sent = self._attempt(method, url, sending, content, name, deadline)
             status = sent.exchange.response.status
-            if attempt >= limit or status not in RETRY_STATUSES:
+            wait = self._backoff(sent.exchange.response, attempt)
+            late = deadline is not None and time.monotonic() + wait >= deadline
+            if attempt >= limit or status not in RETRY_STATUSES or late:
                 return replace(sent, retries=attempt)
-            self._sleep(self._backoff(sent.exchange.response, attempt))
+            self._sleep(wait)
             self.budget.charge_retry()
             attempt += 1
 
@@ -198,12 +221,22 @@ class Transport:
     # -- one attempt
 
     def _attempt(
-        self, method: str, url: str, headers: dict[str, str], content: bytes | None, name: str
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        content: bytes | None,
+        name: str,
+        deadline: float | None,
     ) -> Sent:
         self._pacer.wait()
         self.budget.charge_request(url)
-        with translated(url):
-            return self._exchange(method, url, headers, content, name)
+        try:
+            with translated(url), within(self.timeouts.total, at=deadline):
+                return self._exchange(method, url, headers, content, name)
+        except TargetError as exc:  # an HTTP library's message may quote what it was sent
+            exc.cause = disguises.scrub(exc.cause, self._secrets)
+            raise
 
     def _exchange(
         self, method: str, url: str, headers: dict[str, str], content: bytes | None, name: str
@@ -220,7 +253,7 @@ class Transport:
             parts: list[bytes] = []
             try:
                 body = self._read(response, url, started, parts)
-            except TargetError as exc:  # the total timeout, mid-body
+            except TargetError as exc:  # ours, mid-body
                 exc.partial = _partial(response, content, parts, name, stopwatch)
                 raise
             except httpx.HTTPError as exc:  # idle timeout, reset, bad chunking or coding
@@ -250,12 +283,7 @@ class Transport:
             size += min(len(chunk), room)
             if len(chunk) > room:
                 return _Body(b"".join(parts), first, truncated=True)
-            self._check_total(url, started)
         return _Body(b"".join(parts), headers_at if first is None else first, truncated=False)
-
-    def _check_total(self, url: str, started: float) -> None:
-        if time.monotonic() - started > self.timeouts.total:
-            raise TargetTimeout(url, f"response not complete within {self.timeouts.total}s total")
 
     def _backoff(self, response: Response, attempt: int) -> float:
         hinted = _retry_after(response.headers)

@@ -22,7 +22,6 @@ Accepted inputs, chosen by content:
 
 from __future__ import annotations
 
-import gzip
 import json
 import zlib
 from collections.abc import Mapping, Sequence
@@ -33,6 +32,7 @@ import yaml
 
 from ..core.exchange import Exchange, Request, Response
 from ..core.timing import Timing
+from .bounds import Inflation, TooBig, check_size, yaml_problem
 from .timings import UnusableTiming, stored_timing
 
 try:
@@ -111,12 +111,18 @@ def load_exchanges(path: Path) -> list[Exchange]:
     return _from_cassette(path, _parse_yaml(path, data))
 
 
+_UNCHECKABLE = object()  # JSON text too deep or with too large a number to parse: checked raw
+
+
 # --- reading and parsing --------------------------------------------------------------------
 
 
 def _read(path: Path) -> bytes:
     try:
+        check_size(path.stat().st_size)
         data = path.read_bytes()
+    except TooBig as exc:
+        raise UnusableInput(f"{path}: {exc}") from None
     except OSError as exc:
         raise UnusableInput(f"{path}: cannot read the file ({exc.strerror})") from None
     if not data.strip():
@@ -139,17 +145,23 @@ def _parse_json(path: Path, data: bytes) -> Any:
     except UnicodeDecodeError:
         raise UnusableInput(f"{path}: not UTF-8 text; save the body as UTF-8 JSON") from None
     except RecursionError:
-        raise UnusableInput(f"{path}: JSON nested too deeply to read") from None
+        return _UNCHECKABLE  # a body nested this deep is a finding, not a broken file
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise UnusableInput(
             f"{path}: not valid JSON ({exc.msg}, {where}); fix or re-record it"
         ) from None
+    except ValueError:  # a number past Python's 4300-digit limit: a finding too
+        return _UNCHECKABLE
 
 
 def _parse_yaml(path: Path, data: bytes) -> Any:
     try:
-        return yaml.load(data.decode("utf-8"), Loader=_CassetteLoader)  # a SafeLoader subclass
+        text = data.decode("utf-8")
+        problem = yaml_problem(text)
+        if problem:
+            raise UnusableInput(f"{path}: {problem}")
+        return yaml.load(text, Loader=_CassetteLoader)  # a SafeLoader subclass
     except UnicodeDecodeError:
         raise UnusableInput(f"{path}: not UTF-8 text; a vcrpy cassette is UTF-8 YAML") from None
     except RecursionError:
@@ -178,6 +190,9 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 
 def _from_json(path: Path, doc: Any, data: bytes) -> list[Exchange]:
+    if doc is _UNCHECKABLE:  # the checks say what is wrong with it
+        headers = {"content-type": "application/json"}
+        return [Exchange(response=Response(0, headers, data.strip()), name=str(path))]
     if isinstance(doc, dict) and "interactions" in doc:
         return _from_cassette(path, doc)  # vcrpy's JSON serializer
     if isinstance(doc, dict) and "request" in doc and "response" in doc:
@@ -213,9 +228,12 @@ def _corpus_exchange(path: Path, doc: dict[str, Any]) -> Exchange:
 
 
 def _corpus_body(response: dict[str, Any]) -> bytes:
-    sse = response.get("sse")
-    if isinstance(sse, str):
-        return sse.encode("utf-8")
+    """The body: an event stream (``sse``), the raw text as sent (``text``: JSON that does
+    not parse, or parses badly), else the parsed JSON ``body``."""
+    for key in ("sse", "text"):
+        value = response.get(key)
+        if isinstance(value, str):
+            return value.encode("utf-8")
     return _json_bytes(response.get("body"))
 
 
@@ -248,13 +266,16 @@ def _from_cassette(path: Path, doc: Any) -> list[Exchange]:
         raise UnusableInput(f"{path}: not a vcrpy cassette (no 'interactions' list); {RECORD_HINT}")
     if not interactions:
         raise UnusableInput(f"{path}: the cassette has no interactions; {RECORD_HINT}")
-    return [_interaction(f"{path}#{i}", item) for i, item in enumerate(interactions)]
+    budget = Inflation()
+    return [_interaction(f"{path}#{i}", item, budget) for i, item in enumerate(interactions)]
 
 
-def _interaction(name: str, item: Any) -> Exchange:
+def _interaction(name: str, item: Any, budget: Inflation) -> Exchange:
     request, response = _part(name, item, "request"), _part(name, item, "response")
     return Exchange(
-        request=_vcr_request(name, request), response=_vcr_response(name, response), name=name
+        request=_vcr_request(name, request, budget),
+        response=_vcr_response(name, response, budget),
+        name=name,
     )
 
 
@@ -265,23 +286,23 @@ def _part(name: str, item: Any, key: str) -> dict[str, Any]:
     return part
 
 
-def _vcr_request(name: str, request: dict[str, Any]) -> Request:
+def _vcr_request(name: str, request: dict[str, Any], budget: Inflation) -> Request:
     headers = _headers(request.get("headers"))
     if "parsed_body" in request:  # pydantic-ai's serializer stores JSON bodies parsed
         body = _json_bytes(request["parsed_body"])
     else:
-        body = _decoded(name, _raw_body(request.get("body")), headers)
+        body = _decoded(name, _raw_body(request.get("body")), headers, budget)
     return Request(str(request.get("method", "POST")), str(request.get("uri", "")), headers, body)
 
 
-def _vcr_response(name: str, response: dict[str, Any]) -> Response:
+def _vcr_response(name: str, response: dict[str, Any], budget: Inflation) -> Response:
     status = _status(name, response.get("status"))
     headers = _headers(response.get("headers"))
     if "parsed_body" in response:
         return Response(status, headers, _json_bytes(response["parsed_body"]))
     raw = response.get("body")
     body = _raw_body(raw.get("string") if isinstance(raw, dict) else raw)
-    return Response(status, headers, _decoded(name, body, headers), _timing(name, response))
+    return Response(status, headers, _decoded(name, body, headers, budget), _timing(name, response))
 
 
 def _timing(name: str, response: dict[str, Any]) -> Timing | None:
@@ -311,7 +332,7 @@ def _raw_body(body: Any) -> bytes:
     return _json_bytes(body)  # some serializers keep JSON bodies as mappings
 
 
-def _decoded(name: str, body: bytes, headers: dict[str, str]) -> bytes:
+def _decoded(name: str, body: bytes, headers: dict[str, str], budget: Inflation) -> bytes:
     """Undo ``content-encoding`` (gzip, deflate) in place of the client; drops the header."""
     coding = headers.get("content-encoding", "").strip().lower()
     if not coding or coding == "identity" or not body:
@@ -325,14 +346,14 @@ def _decoded(name: str, body: bytes, headers: dict[str, str]) -> bytes:
         headers.pop("content-encoding")
         return body  # the recorder already decoded it and left the header behind
     headers.pop("content-encoding")
-    return _decompress(name, body, coding)
+    return _decompress(name, body, coding, budget)
 
 
-def _decompress(name: str, body: bytes, coding: str) -> bytes:
+def _decompress(name: str, body: bytes, coding: str, budget: Inflation) -> bytes:
     try:
-        if coding == "deflate":
-            return zlib.decompress(body, zlib.MAX_WBITS | 32)  # zlib or gzip framing
-        return gzip.decompress(body)
+        return budget.inflate(body, "deflate" if coding == "deflate" else "gzip")
+    except TooBig as exc:
+        raise UnusableInput(f"{name}: {exc}") from None
     except (OSError, EOFError, zlib.error):
         raise UnusableInput(
             f"{name}: the {coding} body is corrupt or truncated; {RERECORD_HINT}"

@@ -17,26 +17,24 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 import vcr  # type: ignore[import-untyped]
-import yaml
 from vcr.errors import CannotOverwriteExistingCassetteException  # type: ignore[import-untyped]
-from vcr.persisters.filesystem import CassetteNotFoundError  # type: ignore[import-untyped]
-from vcr.serialize import deserialize, serialize  # type: ignore[import-untyped]
+from vcr.request import Request as VcrRequest  # type: ignore[import-untyped]
 from vcr.stubs import VCRHTTPResponse  # type: ignore[import-untyped]
 from vcr.util import read_body  # type: ignore[import-untyped]
 
+from ..core.exchange import Exchange
+from ..net import disguises
 from ..net.errors import in_chain
 from ..net.secrets import CREDENTIAL_HEADERS, REDACTED, credential_marker, secret_header
 from .matching import body_difference
 from .modes import vcr_mode
-from .stability import stable_text
-from .timings import timed
+from .storage import AtomicPersister, YamlSerializer, shown
+from .timings import TIMING_KEY, timed
 
 __all__ = [
     "MATCH_ON",
@@ -82,6 +80,44 @@ class RecordingMissing(Exception):
     """Replay met a request that no recording answers (one line, naming how to record it)."""
 
 
+class RecordingFailed(Exception):
+    """A cassette could not be written (a full disk, a folder in the way): the case is lost."""
+
+
+class CassetteRecorder:
+    """Record mode: each exchange the harness received (scrubbed) goes into the test's cassette,
+    as vcrpy would have recorded it; ``save`` writes it before the case is reported."""
+
+    def __init__(self, cassette: Any) -> None:
+        self.cassette = cassette
+
+    def __call__(self, exchange: Exchange) -> None:
+        request, response = exchange.request, exchange.response
+        if request is None:
+            return
+        sent = VcrRequest(request.method, request.url, request.body, dict(request.headers))
+        answer = {
+            "status": {"code": response.status, "message": ""},
+            "headers": {name: [value] for name, value in response.headers.items()},
+            "body": {"string": response.body},
+        }
+        if response.timing is not None:  # as recordings/timings keeps it (wire-faithful)
+            answer[TIMING_KEY] = response.timing.to_record()
+        self.cassette.append(sent, answer)
+
+    def save(self) -> None:
+        """Write the cassette now; ``RecordingFailed`` (one line) when that is impossible."""
+        try:
+            self.cassette._save()
+        except OSError as exc:
+            self.cassette.dirty = False  # said once, here: not again at teardown
+            where = shown(self.cassette._path)
+            raise RecordingFailed(
+                f"cannot save the recording {where}: {exc.strerror or exc}; "
+                "free some space or pass a writable --cassette-dir"
+            ) from None
+
+
 # -- redaction ---------------------------------------------------------------------------------
 
 
@@ -98,12 +134,12 @@ class Redactor:
         self.secrets = tuple(s for s in secrets if s)
 
     def scrub(self, value: Any) -> Any:
-        """``value`` (str or bytes) with every secret replaced by ``REDACTED:target``."""
-        for secret in self.secrets:
-            if isinstance(value, str):
-                value = value.replace(secret, f"{REDACTED}target")
-            elif isinstance(value, (bytes, bytearray)):
-                value = bytes(value).replace(secret.encode(), f"{REDACTED}target".encode())
+        """``value`` (str or bytes) with every form of every secret replaced by
+        ``REDACTED:target`` (as-is, JSON-escaped, URL-encoded, base64)."""
+        if isinstance(value, str):
+            return disguises.scrub(value, self.secrets)
+        if isinstance(value, (bytes, bytearray)):
+            return disguises.scrub_bytes(bytes(value), self.secrets)
         return value
 
     def header(self, name: str, value: Any) -> Any:
@@ -127,7 +163,8 @@ class Redactor:
         """``before_record_response``: vcrpy passes a deep copy."""
         headers = response.get("headers") or {}
         response["headers"] = {
-            name: [self.header(name, v) for v in values] for name, values in headers.items()
+            self.scrub(name): [self.header(name, v) for v in values]
+            for name, values in headers.items()
         }
         body = response.get("body")
         if isinstance(body, dict) and "string" in body:
@@ -201,91 +238,6 @@ MATCHERS: Final = {
 }
 
 
-# -- storage -----------------------------------------------------------------------------------
-
-_BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_BaseDumper: type[Any] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _Loader(_BaseLoader):  # type: ignore[misc]
-    """Safe loader (libyaml when available): cassettes hold plain data only."""
-
-
-class _Dumper(_BaseDumper):  # type: ignore[misc]
-    """Safe dumper (libyaml when available); multi-line strings (SSE bodies) as ``|`` blocks."""
-
-
-def _represent_str(dumper: Any, data: str) -> Any:
-    style = "|" if "\n" in data else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
-
-
-def _represent_list(dumper: Any, data: list[Any]) -> Any:
-    # a timing chunk [seconds, bytes] on one line: cassettes of long streams stay readable
-    flow = len(data) == 2 and all(type(v) in (int, float) for v in data)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow or None)
-
-
-_Dumper.add_representer(list, _represent_list)
-
-
-class YamlSerializer:
-    """vcrpy serializer: safe YAML, unwrapped lines (a key is never split across lines)."""
-
-    @staticmethod
-    def deserialize(text: str) -> Any:
-        return yaml.load(text, Loader=_Loader)
-
-    @staticmethod
-    def serialize(data: Any) -> str:
-        text: str = yaml.dump(
-            data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=2**30
-        )
-        return text
-
-
-class AtomicPersister:
-    """vcrpy persister writing ``<cassette>.tmp-<pid>-<thread>`` then ``os.replace``: a run
-    killed mid-write leaves the previous cassette whole."""
-
-    @staticmethod
-    def load_cassette(cassette_path: str | Path, serializer: Any) -> Any:
-        path = Path(cassette_path)
-        if not path.is_file():
-            raise CassetteNotFoundError()
-        text = path.read_text(encoding="utf-8")
-        if not text.strip():
-            raise CassetteNotFoundError()
-        try:
-            return deserialize(text, serializer)
-        except (yaml.YAMLError, ValueError, KeyError, TypeError) as exc:
-            raise UnreadableCassette(
-                f"{_shown(path)}: not a readable cassette ({_yaml_problem(exc)}); fix it, or "
-                "delete it and record it again with `mconf run --mode record`"
-            ) from None
-
-    @staticmethod
-    def save_cassette(cassette_path: str | Path, cassette_dict: Any, serializer: Any) -> None:
-        path = Path(cassette_path)
-        old = path.read_text(encoding="utf-8") if path.is_file() else None
-        text = stable_text(old, serialize(cassette_dict, serializer), serializer)
-        if text is None:  # nothing but volatile values changed: the recording stays as it was
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-        try:
-            with temporary.open("w", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
-
-
 # -- the VCR -----------------------------------------------------------------------------------
 
 
@@ -347,13 +299,7 @@ def translate_replay_error(exc: Any, cassette_path: str | Path, target: str) -> 
     query = f"?{request.parsed_uri.query}" if request and request.parsed_uri.query else ""
     what = f"{request.method} {request.path}{query}" if request else "a request"
     fix = f"record it with `mconf run --target {target} --mode record`"
-    return RecordingMissing(f"no recording for {what} in {_shown(cassette_path)}{_why(exc)}; {fix}")
-
-
-def _shown(path: str | Path) -> str:
-    with contextlib.suppress(ValueError):
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    return str(path)
+    return RecordingMissing(f"no recording for {what} in {shown(cassette_path)}{_why(exc)}; {fix}")
 
 
 def _why(exc: Any) -> str:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ REPORT_FILE = "report.json"
 SUMMARY_FILE = "summary.md"
 HTML_FILE = "report.html"
 LATEST = "latest"
+LATEST_MARK = ".mconf-latest"  # inside a copy that update_latest made (no symlinks there)
 _SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 
 
@@ -148,7 +150,7 @@ def write_reports(report: Report, out_dir: Path) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     for kind, (name, text) in texts.items():
         paths[kind] = out_dir / name
-        paths[kind].write_text(text, encoding="utf-8")
+        paths[kind].write_text(text, encoding="utf-8", errors="backslashreplace")
     return paths
 
 
@@ -172,26 +174,48 @@ def _scrubbed_case(case: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def update_latest(reports_root: Path, run_dir: Path) -> Path:
-    """Point ``reports_root/latest`` at ``run_dir`` (symlink, else a copy); return the link."""
+def update_latest(reports_root: Path, run_dir: Path) -> Path | None:
+    """Point ``reports_root/latest`` at ``run_dir`` (symlink, else a marked copy); return it.
+
+    Returns None, touching nothing, when ``latest`` is a folder or file mconf did not make.
+    Each call links through its own temporary name, so concurrent runs never race.
+    """
     latest = reports_root / LATEST
+    if _foreign(latest):
+        return None
     target = Path(os.path.relpath(run_dir.resolve(), reports_root.resolve()))
-    temp = reports_root / f".{LATEST}.tmp"
-    _remove(temp)
+    temp = reports_root / f".{LATEST}.tmp-{os.getpid()}-{threading.get_ident()}"
     try:
         temp.symlink_to(target, target_is_directory=True)
     except (OSError, NotImplementedError):
-        _remove(latest)
-        shutil.copytree(run_dir, latest)
-        return latest
-    if latest.is_dir() and not latest.is_symlink():
-        shutil.rmtree(latest)
+        return _copy_latest(run_dir, latest, temp)
+    try:
+        if latest.is_dir() and not latest.is_symlink():  # our copy: a link replaces it
+            shutil.rmtree(latest, ignore_errors=True)
+        os.replace(temp, latest)
+    finally:
+        _remove(temp)
+    return latest
+
+
+def _foreign(latest: Path) -> bool:
+    """``latest`` exists and is not a link or a copy that update_latest made."""
+    if latest.is_symlink() or not latest.exists():
+        return False
+    return not (latest.is_dir() and (latest / LATEST_MARK).is_file())
+
+
+def _copy_latest(run_dir: Path, latest: Path, temp: Path) -> Path:
+    _remove(temp)
+    shutil.copytree(run_dir, temp)
+    (temp / LATEST_MARK).write_text(f"a copy of {run_dir.name}, made by mconf\n", "utf-8")
+    _remove(latest)
     os.replace(temp, latest)
     return latest
 
 
 def _remove(path: Path) -> None:
     if path.is_symlink() or path.is_file():
-        path.unlink()
+        path.unlink(missing_ok=True)
     elif path.is_dir():
-        shutil.rmtree(path)
+        shutil.rmtree(path, ignore_errors=True)

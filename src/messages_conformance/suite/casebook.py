@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.findings import Finding
+from ..net.disguises import shown_url
 
 if TYPE_CHECKING:
     import pytest
@@ -178,7 +179,7 @@ class Casebook:
             "tool": {"name": "messages-conformance", "version": _version("messages-conformance")},
             "target": {
                 "name": target.name,
-                "base_url": target.base_url,
+                "base_url": shown_url(target.base_url),
                 "mode": mode,
                 "faults": faults,
             },

@@ -82,6 +82,11 @@ def pin_generation() -> None:
         strings=SortedSet(),
     )
     providers._get_local_constants = lambda: empty
+    # Draws read the constants through a cache: entries another Hypothesis test filled earlier
+    # in this process (from the local modules) would still be drawn from.
+    cache = getattr(providers, "CONSTANTS_CACHE", None)
+    if cache is not None and hasattr(cache, "cache"):
+        cache.cache.clear()
 
 
 def conformance_check(ctx: Any, response: Any, case: Any) -> None:

@@ -7,7 +7,8 @@ into a failed test and carries every finding into the report.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,6 +21,7 @@ from ..net.targets import Target
 from ..net.transport import Sent, TargetError, Transport, key_headers, scrubbed
 
 _RULES = {rule.id: rule for rule in RULES}
+Recorder = Callable[[Exchange], None]
 
 
 def _families() -> frozenset[str]:
@@ -99,6 +101,18 @@ class Harness:
     findings: list[Finding] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
     sent_elsewhere: int = 0  # requests the case sent through another client (Schemathesis)
+    deadline_s: float | None = None  # a case's wall-clock limit over all its requests
+    recorder: Recorder | None = None  # record mode: every exchange, scrubbed, into a cassette
+    started: float = field(default_factory=time.monotonic)
+    untestable: TargetError | None = None  # once the target could not be tested, nothing more
+
+    def new_case(self) -> None:
+        """A new case starts (each generated example is one): its deadline starts now."""
+        self.started = time.monotonic()
+
+    @property
+    def deadline(self) -> float | None:
+        return None if self.deadline_s is None else self.started + self.deadline_s
 
     def body(self, text: str = "Say hello.", **extra: Any) -> dict[str, Any]:
         """A small valid request body for the target's model."""
@@ -119,15 +133,17 @@ class Harness:
         path: str = "/v1/messages",
         method: str = "POST",
         judged: bool = True,
+        **options: Any,
     ) -> Result:
         """Send one request to the target (any endpoint, `/v1/messages` by default), check it.
         ``judged=False``: the caller judges the answer (transit compares it with the
-        upstream's); the checks still run, their findings are not kept."""
+        upstream's); the checks still run, their findings are not kept. ``options`` go to the
+        transport (``headers_only``)."""
         if self.transport is None:
             raise RuntimeError("this harness checks recorded data only; it cannot send")
         kept = len(self.findings)
-        options = {"auth": auth, "headers": headers, "retries": retries, "path": path}
-        sent = self._receive(self.transport, body, method=method, **options)
+        options.update(auth=auth, headers=headers, retries=retries, path=path, method=method)
+        sent = self._receive(self.transport, body, deadline=self.deadline, **options)
         if sent.truncated_body:
             cap = self.transport.max_body_bytes
             message = f"the body is larger than the cap of {cap} bytes; read stopped there"
@@ -142,15 +158,21 @@ class Harness:
 
     def _receive(self, transport: Transport, body: Any, **options: Any) -> Sent:
         """The answer with the key scrubbed out; of a body that broke off, the part that came."""
+        if self.untestable is not None:  # e.g. Hypothesis replaying the example that failed
+            raise self.untestable
         try:
             sent = transport.send(body, **options)
         except TargetError as exc:
             if exc.partial is None:  # no answer at all: the target could not be tested
+                self.untestable = exc
                 raise
             sent = exc.partial
             message = _broken_off(sent, exc)
             self.expect("transport.body-incomplete", False, message, received=str(exc))
-        return replace(sent, exchange=scrubbed(sent.exchange, [self.target.key()]))
+        exchange = scrubbed(sent.exchange, self.target.secrets())
+        if self.recorder is not None:
+            self.recorder(exchange)
+        return replace(sent, exchange=exchange)
 
     def auth_headers(self) -> dict[str, str]:
         """The target's credential headers, for clients other than our transport."""
@@ -159,9 +181,9 @@ class Harness:
 
     def check(self, exchange: Exchange, *, sent: bool = False) -> CheckResult:
         """Check an exchange and keep its findings; ``sent``: the case sent it to the target
-        through another client (Schemathesis), so it counts as one of the run's requests."""
+        through another client, so it counts as one of the run's requests."""
         self.sent_elsewhere += sent
-        exchange = scrubbed(exchange, [self.target.key()])
+        exchange = scrubbed(exchange, self.target.secrets())
         checked = check_exchange(exchange, self.spec, limits=self.target.timing)
         self.findings.extend(checked.findings)
         return checked

@@ -55,6 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     add("--mconf-timeout-s", default=30.0, type=float, help="idle (read) timeout, seconds")
     add("--mconf-connect-timeout-s", default=5.0, type=float, help="connect timeout")
+    add(
+        "--mconf-deadline-s",
+        default=300.0,
+        type=float,
+        help="a case's wall-clock limit: its requests, headers and body, end by then",
+    )
     add("--mconf-max-body-bytes", default=50 * MiB, type=int, help="response body cap (a finding)")
     add("--mconf-spec-dir", default=None, type=Path, help="the contract (default: spec/)")
     add(

@@ -11,6 +11,7 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,6 +28,7 @@ pytest_plugins = ["messages_conformance.suite.transit_fixtures"]  # transit runs
 REPLAY_BASE_URL = "http://127.0.0.1:9"  # never contacted: replay answers from cassettes
 CASEBOOK = pytest.StashKey[Casebook]()
 HARNESS = pytest.StashKey[Harness]()
+RECORDER = pytest.StashKey[Any]()
 UNTESTABLE = pytest.StashKey[str]()
 HEADLINE = pytest.StashKey[str]()  # "rule: message" of a failing case, its one-line summary
 BUDGET_SPENT = "budget spent"  # skip reasons of cases the run's budget left out start so
@@ -128,7 +130,9 @@ def mconf_transport(request: pytest.FixtureRequest, mconf_target: targets.Target
         auth_headers=key_headers(key or "replay-key", mconf_target.auth),
         default_headers={"anthropic-version": "2023-06-01", "content-type": "application/json"},
         timeouts=Timeouts(
-            connect=option(config, "connect_timeout_s"), read=option(config, "timeout_s")
+            connect=option(config, "connect_timeout_s"),
+            read=option(config, "timeout_s"),
+            total=option(config, "deadline_s"),
         ),
         budget=Budget(
             _share(config, option(config, "max_requests")),
@@ -137,6 +141,7 @@ def mconf_transport(request: pytest.FixtureRequest, mconf_target: targets.Target
         max_body_bytes=option(config, "max_body_bytes"),
         min_interval_s=1.0 / rate if rate and not replay else 0.0,
         sleep=_no_sleep if replay else time.sleep,  # replay never waits on retry-after
+        direct=records_itself(config),  # the harness records (capped), not vcrpy
     )
 
 
@@ -155,20 +160,20 @@ def _no_sleep(seconds: float) -> None:
 
 
 @pytest.fixture
-def mconf_cassette(request: pytest.FixtureRequest, mconf_target: targets.Target) -> Iterator[None]:
-    """Replay or record this test's exchanges in its own cassette (nothing in live mode)."""
+def mconf_cassette(request: pytest.FixtureRequest, mconf_target: targets.Target) -> Iterator[Any]:
+    """Replay or record this test's exchanges in its own cassette (None in live mode)."""
     config = request.config
     mode = option(config, "mode")
     if mode == "live":
-        yield
+        yield None
         return
     from ..recordings.recording import make_vcr, use_cassette
 
     root = option(config, "cassette_dir") / mconf_target.name
-    secrets = [k for k in [mconf_target.key()] if k]
-    vcr = make_vcr(root, mode, secrets=secrets, record_mode=option(config, "record_mode"))
-    with use_cassette(vcr, cassette_path(request.node), target=mconf_target.name):
-        yield
+    record_mode = option(config, "record_mode")
+    vcr = make_vcr(root, mode, secrets=mconf_target.secrets(), record_mode=record_mode)
+    with use_cassette(vcr, cassette_path(request.node), target=mconf_target.name) as cassette:
+        yield cassette
 
 
 def cassette_path(item: pytest.Item) -> str:
@@ -184,12 +189,21 @@ def mconf(
     mconf_target: targets.Target,
     mconf_transport: Transport,
     mconf_spec: Spec,
-    mconf_cassette: None,
+    mconf_cassette: Any,
 ) -> Harness:
     """A harness bound to the target: send requests, state expectations, collect findings."""
+    mode = option(request.config, "mode")
     harness = Harness(
-        mconf_target, mconf_transport, mconf_spec, mode=option(request.config, "mode")
+        mconf_target,
+        mconf_transport,
+        mconf_spec,
+        mode=mode,
+        deadline_s=option(request.config, "deadline_s"),
     )
+    if records_itself(request.config):
+        from ..recordings.recording import CassetteRecorder
+
+        harness.recorder = request.node.stash[RECORDER] = CassetteRecorder(mconf_cassette)
     request.node.stash[HARNESS] = harness
     return harness
 
@@ -207,6 +221,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     try:
         result = yield
     except BudgetExhausted as exc:  # the user's limit, not the target's fault: not a verdict
+        _save(item)
+        _fail_on_findings(item, f"; then {BUDGET_SPENT}: {exc.cause}")  # what was sent is judged
         pytest.skip(f"{BUDGET_SPENT}: {exc.cause}")
     except Exception as exc:
         untestable = _untestable(item, exc)
@@ -215,23 +231,51 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         item.stash[UNTESTABLE] = str(untestable)
         item.stash[HEADLINE] = f"could not test: {untestable}".splitlines()[0]
         pytest.fail(str(untestable), pytrace=False)  # the reason, not the plugin's source
+    try:
+        _save(item)
+    except Exception as exc:  # the recording was lost: the case is not done
+        item.stash[UNTESTABLE] = str(exc)
+        item.stash[HEADLINE] = f"could not test: {exc}".splitlines()[0]
+        pytest.fail(str(exc), pytrace=False)
+    _fail_on_findings(item)
+    return result
+
+
+def _fail_on_findings(item: pytest.Item, note: str = "") -> None:
     harness = item.stash.get(HARNESS, None)
     if harness is not None:
         waivers = harness.target.waivers
         failing = [f for f in harness.findings if f.severity == "error" and f.rule not in waivers]
         if failing:
             item.stash[HEADLINE] = headline(failing)
-            pytest.fail(failure_text(failing), pytrace=False)
-    return result
+            pytest.fail(failure_text(failing) + note, pytrace=False)
+
+
+def records_itself(config: pytest.Config) -> bool:
+    """Record mode ``all``: the transport reads within the caps, the harness records; other
+    record modes replay what a cassette holds, so vcrpy stays in the path."""
+    chosen = option(config, "record_mode") or "all"
+    return bool(option(config, "mode") == "record" and chosen == "all")
+
+
+def _save(item: pytest.Item) -> None:
+    """Record mode: write this case's cassette now, so a failed save fails the case."""
+    if (recorder := item.stash.get(RECORDER, None)) is not None:
+        recorder.save()
 
 
 def _untestable(item: pytest.Item, exc: Exception) -> Exception | None:
     """The target could not be tested (unreachable, budget spent, no recording): not a verdict."""
     from ..net.transport import TargetError
-    from ..recordings.recording import RecordingMissing, replay_miss, translate_replay_error
+    from ..recordings.recording import (
+        RecordingFailed,
+        RecordingMissing,
+        replay_miss,
+        translate_replay_error,
+    )
     from ..recordings.timings import UnusableTiming
 
-    if isinstance(exc, TargetError | RecordingMissing | UnusableTiming):
+    if isinstance(exc, TargetError | RecordingMissing | RecordingFailed | UnusableTiming):
         return exc
     miss = replay_miss(exc)
     if miss is None:
@@ -261,6 +305,8 @@ def pytest_runtest_makereport(
             del item.stash[UNTESTABLE]
         with contextlib.suppress(KeyError):
             del item.stash[HEADLINE]
+        with contextlib.suppress(KeyError):
+            del item.stash[RECORDER]
     return report
 
 
