@@ -97,7 +97,7 @@ class HostileServer:
         conn.sendall(answer(seen))
 
     def do_hang(self, conn: socket.socket, seen: Seen) -> None:
-        self.stop.wait(30)  # read, never answered: a read timeout before the headers
+        self.stop.wait(300)  # read, never answered: a read timeout before the headers
 
     def do_garbage_status(self, conn: socket.socket, seen: Seen) -> None:
         conn.sendall(b"HTTP/1.1 OK-ish \x00garbage\r\n\r\n")

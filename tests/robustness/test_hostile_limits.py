@@ -48,7 +48,7 @@ def test_idle_timeout_binds_the_generated_suite(mconf: Runner, hostile: HostileS
     hostile.mode = "hang"
     began = time.monotonic()
     result = mconf(*against(hostile.url, *GENERATED))
-    assert time.monotonic() - began < 20
+    assert time.monotonic() - began < 60  # the target would hang for 300 s
     assert result.code == 2, result.printed[-3000:]
     assert "timed out waiting for" in result.cases()[0]["failure"]
     assert len(hostile.seen) == 1  # the first case could not be tested: nothing more is sent
@@ -92,7 +92,7 @@ def test_trickled_headers_end_at_the_deadline(
     elapsed = time.monotonic() - began
     assert result.code == 2, result.printed[-3000:]
     assert "1.5s deadline" in result.cases()[0]["failure"], result.cases()[0]["failure"]
-    assert elapsed < 12, elapsed
+    assert elapsed < 60, elapsed  # the target trickles for 1000 s; generation takes a while
     assert len(hostile.seen) == 1
 
 
