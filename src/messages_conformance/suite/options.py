@@ -76,3 +76,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def option(config: pytest.Config, name: str) -> Any:
     """The value of ``--mconf-NAME`` (``name`` with underscores)."""
     return config.getoption(f"mconf_{name}")
+
+
+def records_itself(config: pytest.Config) -> bool:
+    """Record mode ``all``: the transport reads within the caps, the harness records; other
+    record modes replay what a cassette holds, so vcrpy stays in the path."""
+    return bool(
+        option(config, "mode") == "record" and option(config, "record_mode") in (None, "all")
+    )

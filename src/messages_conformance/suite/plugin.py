@@ -21,7 +21,7 @@ from ..net.transport import Budget, BudgetExhausted, Timeouts, Transport, key_he
 from .casebook import Casebook, case_record
 from .failures import FailureLines, failure_text, headline, set_headline
 from .harness import Harness
-from .options import MODES, option, pytest_addoption  # noqa: F401  (pytest finds the hook here)
+from .options import MODES, option, pytest_addoption, records_itself  # noqa: F401  (pytest finds the hook here)
 
 pytest_plugins = ["messages_conformance.suite.transit_fixtures"]  # transit runs (lazy imports)
 
@@ -251,15 +251,8 @@ def _fail_on_findings(item: pytest.Item, note: str = "") -> None:
             pytest.fail(failure_text(failing) + note, pytrace=False)
 
 
-def records_itself(config: pytest.Config) -> bool:
-    """Record mode ``all``: the transport reads within the caps, the harness records; other
-    record modes replay what a cassette holds, so vcrpy stays in the path."""
-    chosen = option(config, "record_mode") or "all"
-    return bool(option(config, "mode") == "record" and chosen == "all")
-
-
 def _save(item: pytest.Item) -> None:
-    """Record mode: write this case's cassette now, so a failed save fails the case."""
+    """Record mode: the case's cassette written now, so a failed save fails the case."""
     if (recorder := item.stash.get(RECORDER, None)) is not None:
         recorder.save()
 
