@@ -116,7 +116,7 @@ class FaultServer:
 
     def do_stall(self, conn: socket.socket, body: dict[str, Any]) -> None:
         conn.sendall(_head(200, "text/event-stream") + _frames(body, 3))
-        self.stop.wait(10)  # the stream goes silent mid-way: the idle timeout must fire
+        self.stop.wait(60)  # the stream goes silent mid-way: the idle timeout must fire
 
     def do_reset(self, conn: socket.socket, body: dict[str, Any]) -> None:
         conn.sendall(_head(200, "text/event-stream") + _frames(body, 3))
@@ -402,7 +402,7 @@ def test_stream_that_stalls_mid_way_hits_the_idle_timeout(
     faults.mode = "stall"
     began = time.monotonic()
     result = mconf(*against(faults.url, *ONE_STREAM))
-    assert time.monotonic() - began < 10  # the idle timeout (0.4 s) fired, not the 10 s stall
+    assert time.monotonic() - began < 45  # the idle timeout (0.4 s) fired, not the 60 s stall
     finding = assert_finding(result, "transport.body-incomplete")
     assert "ReadTimeout" in finding["received"]
     assert "stream.order.message-stop-missing" in result.rules()  # what arrived is judged too
