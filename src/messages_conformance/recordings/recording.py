@@ -33,7 +33,7 @@ from ..net.errors import in_chain
 from ..net.secrets import CREDENTIAL_HEADERS, REDACTED, credential_marker, secret_header
 from .matching import body_difference
 from .modes import vcr_mode
-from .storage import AtomicPersister, YamlSerializer, shown
+from .storage import AtomicPersister, UnreadableCassette, YamlSerializer, shown
 from .timings import TIMING_KEY, timed
 
 __all__ = [
@@ -63,17 +63,6 @@ MATCH_ON: Final = (
     "anthropic_version",
     "anthropic_beta",
 )
-
-
-class UnreadableCassette(Exception):
-    """A cassette on disk that is not one (broken YAML, wrong shape): one line naming it."""
-
-
-def _yaml_problem(exc: BaseException) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"{where}{problem}"
 
 
 class RecordingMissing(Exception):

@@ -20,8 +20,20 @@ from vcr.serialize import deserialize, serialize  # type: ignore[import-untyped]
 
 from .bounds import Inflation, TooBig, check_size, yaml_problem
 from .cassette import UnusableInput
+from .stability import stable_text
 
-__all__ = ["AtomicPersister", "YamlSerializer", "shown"]
+__all__ = ["AtomicPersister", "UnreadableCassette", "YamlSerializer", "shown"]
+
+
+class UnreadableCassette(Exception):
+    """A cassette on disk that is not one (broken YAML, wrong shape): one line naming it."""
+
+
+def _yaml_problem(exc: BaseException) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{where}{problem}"
 
 
 def shown(path: str | Path) -> str:
@@ -119,17 +131,26 @@ class AtomicPersister:
             if not text.strip():
                 raise CassetteNotFoundError()
             return deserialize(text, serializer)
-        except TooBig as exc:
+        except TooBig as exc:  # a bomb or a monster: refused before the memory is spent
             raise UnusableInput(f"{shown(path)}: {exc}") from None
+        except (yaml.YAMLError, ValueError, KeyError, TypeError) as exc:
+            raise UnreadableCassette(
+                f"{shown(path)}: not a readable cassette ({_yaml_problem(exc)}); fix it, or "
+                "delete it and record it again with `mconf run --mode record`"
+            ) from None
 
     @staticmethod
     def save_cassette(cassette_path: str | Path, cassette_dict: Any, serializer: Any) -> None:
         path = Path(cassette_path)
+        old = path.read_text(encoding="utf-8") if path.is_file() else None
+        text = stable_text(old, serialize(cassette_dict, serializer), serializer)
+        if text is None:  # nothing but volatile values changed: the recording stays as it was
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         try:
             with temporary.open("w", encoding="utf-8") as file:
-                file.write(serialize(cassette_dict, serializer))
+                file.write(text)
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, path)
