@@ -19,13 +19,15 @@ class UsageError(Exception):
     """A bad command line, reported in one line with exit status 2."""
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
+    """argparse whose mistakes raise UsageError (one line, exit 2) instead of exiting."""
+
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
 
 def parser() -> argparse.ArgumentParser:
-    cli = _Parser(
+    cli = Parser(
         prog="mconf serve",
         description="Serve the reference POST /v1/messages gateway on loopback.",
         epilog=EPILOG,

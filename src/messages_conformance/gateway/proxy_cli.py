@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import NoReturn, TextIO
+from typing import TextIO
 from urllib.parse import urlsplit
 
 import uvicorn
 
+from .cli import Parser, UsageError
 from .config import DEFAULT_API_KEY
 from .proxy import CLIENT_KEY_ENV, DEFAULT_UPSTREAM_KEY, UPSTREAM_KEY_ENV, ProxyConfig
 from .proxy import create_proxy_app as create_proxy_app
@@ -22,17 +23,8 @@ EPILOG = f"""keys:
 """
 
 
-class UsageError(Exception):
-    """A bad command line, reported in one line with exit status 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
-
-
 def parser() -> argparse.ArgumentParser:
-    cli = _Parser(
+    cli = Parser(
         prog="mconf proxy",
         description="Serve the reference pass-through gateway in front of an upstream.",
         epilog=EPILOG,
