@@ -1,5 +1,10 @@
 """Generated contract tests: Schemathesis over spec/messages.openapi.yaml, positive and negative.
 
+Positive cases are valid requests a faithful gateway answers 2xx (drawn from a generation-only
+variant of the request schema); negative cases break the contract and must be refused. Every
+drawn request that brings an error finding is kept as a failing example (request, response,
+curl line: suite/examples.py).
+
 Generation is seeded and derandomized so that replay finds its recordings. Schemathesis' own
 checks run on every response, and so do ours (schemas, stream grammar, semantic rules): a
 Schemathesis failure becomes a `generated.<check>` finding.
@@ -16,15 +21,23 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.core.failures import FailureGroup
-from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from messages_conformance.core.spec import Spec
 from messages_conformance.recordings.recording import RecordingMissing
+from messages_conformance.suite import examples
 from messages_conformance.suite.generated import clamp_case, failure_finding, pin_generation
+from messages_conformance.suite.generation import (
+    call_headers,
+    count,
+    mode_of,
+    negative_schema,
+    positive_schema,
+)
 from messages_conformance.suite.harness import Harness
 from messages_conformance.suite.sending import PLACEHOLDER_BASE, call, route, sending
 
+# Not ignored_auth: it sends up to three more requests per answered case (no key, a wrong key),
+# which the auth suite asks once, with expectations; a paid run should not pay for them 30 times.
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     openapi_checks.status_code_conformance,
@@ -32,30 +45,10 @@ CHECKS = [
     openapi_checks.response_schema_conformance,
     openapi_checks.response_headers_conformance,
     openapi_checks.negative_data_rejection,
-    openapi_checks.ignored_auth,
     openapi_checks.missing_required_header,
+    openapi_checks.positive_data_acceptance,
 ]
-SEED = 20231106
 pin_generation()
-
-
-def _schema() -> Any:
-    """The OpenAPI document as a Schemathesis schema; the target's URL is given per call."""
-    loaded = schemathesis.openapi.from_path(str(Spec.load().openapi_path))
-    loaded.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-    # Schemathesis' coverage phase draws ~7,000 boundary cases from this schema: too many for a
-    # paid endpoint. Examples + fuzzing (seeded, derandomized) keep the run small and replayable.
-    loaded.config.phases.update(phases=["examples", "fuzzing"])
-    # Mask credentials only: the default list masks every key containing "token" (max_tokens).
-    loaded.config.output.sanitization.keys_to_sanitize = (
-        "x-api-key",
-        "authorization",
-        "cookie",
-        "set-cookie",
-    )
-    loaded.config.seed = SEED  # Schemathesis' own seed: without it every run draws new cases
-    loaded.config.max_stream_events = 100_000  # the default stops after 20 events
-    return loaded
 
 
 GENERATORS = ("hypothesis", "schemathesis")
@@ -83,13 +76,13 @@ def generator_versions(request: pytest.FixtureRequest, mconf_target: Any) -> Non
             )
 
 
-# Loaded eagerly (not through a fixture). Every request, the checks' probes too, is sent by
-# the case's harness through the project's transport (suite/sending.py).
-schema = route(_schema())
-
-
-@schema.parametrize()
-@settings(
+# Loaded eagerly (not through a fixture). Positive cases from the generation-only variant,
+# negative ones from the contract (suite/generation.py says why and how). Every request, the
+# checks' probes too, is sent by the case's harness through the project's transport
+# (suite/sending.py).
+positive = route(positive_schema())
+negative = route(negative_schema())
+DRAWS = settings(
     max_examples=30,
     derandomize=True,
     database=None,
@@ -97,12 +90,31 @@ schema = route(_schema())
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-def test_generated(case: Any, mconf: Harness, generator_versions: None) -> None:
-    """Each generated request gets a response that conforms to the contract."""
+
+
+@positive.parametrize()
+@DRAWS
+def test_positive(case: Any, mconf: Harness, generator_versions: None) -> None:
+    """Each valid generated request is answered 2xx with a response that fits the contract."""
+    exercise(case, mconf)
+
+
+@negative.parametrize()
+@DRAWS
+def test_negative(case: Any, mconf: Harness, generator_versions: None) -> None:
+    """Each invalid generated request is refused with a response that fits the contract."""
+    exercise(case, mconf)
+
+
+def exercise(case: Any, mconf: Harness) -> None:
+    """Send one generated case, check the answer with our rules and Schemathesis' checks."""
     clamp_case(case, mconf.target)
-    headers = {"anthropic-version": "2023-06-01", **mconf.auth_headers()}
+    headers = call_headers(case, mconf.auth_headers())
+    before = len(mconf.findings)
     with sending(mconf):  # our checks run on the answer as the harness receives it
         response = call(case, headers)
+        exchange = mconf.results[-1].exchange if mconf.results else None
+        count(mconf.tally, mode_of(case), response.status_code)
         for check in CHECKS:  # one at a time, so each failure is named after its check
             try:
                 case.validate_response(
@@ -114,3 +126,4 @@ def test_generated(case: Any, mconf: Harness, generator_versions: None) -> None:
             except FailureGroup as group:
                 found = (failure_finding(check.__name__, f) for f in group.exceptions)
                 mconf.findings.extend(found)
+    examples.keep(mconf.examples, exchange, mconf.findings[before:], mconf.target.key_env)

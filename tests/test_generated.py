@@ -41,10 +41,14 @@ def test_clamp_keeps_positive_cases_in_budget() -> None:
     assert case.body["max_tokens"] == 64
 
 
-def test_clamp_leaves_negative_cases_alone() -> None:
-    case = _case("negative", {"model": "x", "max_tokens": 10**9})
+def test_clamp_pins_negative_cases_only_where_their_values_are_valid() -> None:
+    case = _case("negative", {"model": "x", "max_tokens": 10**9, "top_k": -1})
     clamp_case(case, resolve("local"))
-    assert case.body == {"model": "x", "max_tokens": 10**9}
+    assert case.body == {"model": "claude-sonnet-4-6", "max_tokens": 64, "top_k": -1}
+    for broken in ({"model": "", "max_tokens": -3}, {"model": 7, "max_tokens": 53.0}):
+        case = _case("negative", dict(broken))
+        clamp_case(case, resolve("local"))
+        assert case.body == broken  # what the case negated stays negated
 
 
 def _stream_case(base_url: str) -> tuple[Any, Any]:
@@ -68,3 +72,21 @@ def test_conformance_check_inside_schemathesis(faults: tuple[str, ...], caught: 
             return
         with pytest.raises(FailureGroup, match="conformance error"):
             case.validate_response(response, checks=[conformance_check], headers=HEADERS)
+
+
+def test_pin_generation_forgets_constants_cached_by_earlier_draws() -> None:
+    from hypothesis.internal.conjecture import providers
+
+    from messages_conformance.suite.generated import pin_generation
+
+    providers.CONSTANTS_CACHE[("string", "earlier")] = (("harvested",), ("local",))
+    pin_generation()
+    assert ("string", "earlier") not in providers.CONSTANTS_CACHE
+
+
+def test_negative_cases_keep_the_version_header_they_were_drawn_with() -> None:
+    from messages_conformance.suite.generation import call_headers
+
+    key = {"x-api-key": "k"}
+    assert call_headers(_case("positive", {}), key) == {"anthropic-version": "2023-06-01", **key}
+    assert call_headers(_case("negative", {}), key) == key

@@ -138,6 +138,11 @@ BAD_BODIES: list[tuple[str, Any, str]] = [
         "messages: text content blocks must contain non-whitespace text",
     ),
     (
+        "citations-not-a-list",  # found by the generated suite's negative cases
+        with_messages(user([{"type": "text", "text": "x", "citations": "no"}])),
+        "messages.0.content.0.text.citations: Input should be a valid list",
+    ),
+    (
         "block-no-type",
         with_messages(user([{"text": "x"}])),
         "messages.0.content.0: Unable to extract tag using discriminator 'type'",

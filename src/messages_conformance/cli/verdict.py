@@ -43,6 +43,7 @@ def verdict(code: int, run_dir: Path, args: argparse.Namespace, stdout: IO[str])
         f"notices={counts['findings']['notice']} report={run_dir}\n"
     )
     _problem_lines(report, stdout)
+    _generation_line(report, stdout)
     _untested_line(report, stdout)
     _budget_line(report, args, stdout)
     if report["verdict"] == "error":
@@ -59,6 +60,13 @@ def _interrupted(report: dict[str, Any], run_dir: Path, stdout: IO[str]) -> int:
     )
     _problem_lines(report, stdout)
     return INTERRUPTED
+
+
+def _generation_line(report: dict[str, Any], stdout: IO[str]) -> None:
+    from ..reports.generation import line
+
+    if score := line(report):
+        stdout.write(f"mconf: {score}\n")
 
 
 def _problem_lines(report: dict[str, Any], stdout: IO[str]) -> None:

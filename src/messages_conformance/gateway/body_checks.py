@@ -174,6 +174,9 @@ def _text_block(block: Any, path: str, limits: Limits | None = None) -> Messages
         yield "messages: text content blocks must be non-empty"  # facts §8
     elif not text.strip():
         yield "messages: text content blocks must contain non-whitespace text"
+    citations = block.get("citations") if isinstance(block, dict) else None
+    if citations is not None and not isinstance(citations, list):
+        yield f"{path}.citations: Input should be a valid list"
 
 
 def _source_block(block: Body, path: str, limits: Limits) -> Messages:

@@ -57,6 +57,10 @@ def case_record(
             record.update(_exchange_fields(harness.results[-1]))
         record["exchanges"] = len(harness.results) + harness.sent_elsewhere
         record["output_tokens"] = sum(_output_tokens(r) for r in harness.results)
+        if harness.tally:
+            record["generation"] = dict(harness.tally)
+        if harness.examples:
+            record["examples"] = list(harness.examples)
     if report.failed and not record["findings"]:
         record["failure"] = _first_line(report.longreprtext)
     return record
@@ -199,6 +203,7 @@ class Casebook:
             "cases": sorted(self.cases, key=lambda c: c["id"]),
             "waivers": _waivers(target, self.cases),
             "rules": catalogue,
+            **_generation(self.cases),
         }
 
     def write(
@@ -217,6 +222,14 @@ class Casebook:
             target=target, mode=mode, faults=faults, catalogue=catalogue(), collected=collected
         )
         return write_reports(report, out)
+
+
+def _generation(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """``generation``: the generated suite's score, when it ran (reports/generation.py)."""
+    from ..reports.generation import score
+
+    total = score(cases)
+    return {"generation": total} if total else {}
 
 
 def _counts(cases: list[dict[str, Any]]) -> dict[str, Any]:

@@ -36,9 +36,12 @@ def headline(failing: Sequence[Finding]) -> str:
     return f"{first.rule}: {first.message.splitlines()[0] if first.message else ''}{more}"
 
 
-def failure_text(failing: Sequence[Finding]) -> str:
-    """The findings in full: what ``--tb`` shows and junit.xml carries."""
-    return "\n".join([headline(failing), *(str(f) for f in failing)])
+def failure_text(failing: Sequence[Finding], examples: Sequence[dict[str, Any]] = ()) -> str:
+    """The findings in full, then the failing examples kept (request, response, curl line):
+    what ``--tb`` shows and junit.xml carries."""
+    from .examples import text
+
+    return "\n".join([headline(failing), *(str(f) for f in failing)]) + text(examples)
 
 
 def set_headline(report: pytest.TestReport, line: str) -> None:

@@ -13,16 +13,23 @@ SECRET_HEADERS = ("x-api-key", "authorization", "cookie")
 
 
 def clamp_case(case: Any, target: Target) -> None:
-    """Keep positive cases within the target's budget: its model and a small max_tokens."""
+    """Keep cases within the target's budget: its model and a small max_tokens.
+
+    Negative cases too, where those values are valid by the contract (a string model, an
+    integer max_tokens >= 0): then what a negative case breaks is what it negated, not an
+    unknown model, and an invalid request that a gateway accepts costs no more than a valid one.
+    """
     mode = getattr(getattr(getattr(case, "meta", None), "generation", None), "mode", None)
     body = case.body
-    if str(getattr(mode, "value", mode)) != "positive" or not isinstance(body, dict):
+    if not isinstance(body, dict):
         return
-    body["model"] = target.model
+    positive = str(getattr(mode, "value", mode)) == "positive"
+    if positive or (isinstance(body.get("model"), str) and body["model"]):
+        body["model"] = target.model
     tokens = body.get("max_tokens")
-    if isinstance(tokens, float) and tokens.is_integer():
+    if positive and isinstance(tokens, float) and tokens.is_integer():
         tokens = int(tokens)  # hypothesis-jsonschema may draw `integer` as 53.0
-    if isinstance(tokens, int) and not isinstance(tokens, bool):
+    if isinstance(tokens, int) and not isinstance(tokens, bool) and (positive or tokens >= 0):
         body["max_tokens"] = max(1, min(tokens, target.max_tokens))
 
 

@@ -105,6 +105,8 @@ class Harness:
     recorder: Recorder | None = None  # record mode: every exchange, scrubbed, into a cassette
     started: float = field(default_factory=time.monotonic)
     untestable: TargetError | None = None  # once the target could not be tested, nothing more
+    tally: dict[str, int] = field(default_factory=dict)  # a suite's counters (generated)
+    examples: list[dict[str, Any]] = field(default_factory=list)  # failing ones (examples.py)
 
     def new_case(self) -> None:
         """A new case starts (each generated example is one): its deadline starts now."""

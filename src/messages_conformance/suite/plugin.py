@@ -248,7 +248,7 @@ def _fail_on_findings(item: pytest.Item, note: str = "") -> None:
         failing = [f for f in harness.findings if f.severity == "error" and f.rule not in waivers]
         if failing:
             item.stash[HEADLINE] = headline(failing) + note
-            pytest.fail(failure_text(failing) + note, pytrace=False)
+            pytest.fail(failure_text(failing, harness.examples) + note, pytrace=False)
 
 
 def _save(item: pytest.Item) -> None:
