@@ -24,12 +24,15 @@ def test_failing_cases_always_keep_evidence_passing_ones_only_at_first() -> None
     for n in range(EVIDENCE_KEPT + 20):
         book.add(record(n, "passed"))
     book.add(record(-1, "failed"))
-    passed = [c for c in book.cases if c["outcome"] == "passed"]
+    cases = list(book.cases)
+    assert [c["id"] for c in cases] == sorted(c["id"] for c in cases)  # in id order
+    cases.sort(key=lambda c: int(c["id"].removeprefix("case-")))  # in the order they came
+    passed = [c for c in cases if c["outcome"] == "passed"]
     assert len(passed) == EVIDENCE_KEPT + 20  # every case is counted
     assert all("request" in c for c in passed[:EVIDENCE_KEPT])
     late = passed[EVIDENCE_KEPT:]
     assert all("request" not in c and "response" not in c for c in late)
     assert all(c["status"] == 200 and c["timing"]["ttfb_s"] == 0.1 for c in late)
     assert all("arrivals" not in c["timing"] for c in late)
-    failed = book.cases[-1]
+    failed = cases[0]
     assert failed["request"]["body"] and failed["timing"]["arrivals"]

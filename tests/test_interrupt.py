@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,3 +69,12 @@ def test_ctrl_c_stops_the_run_as_interrupted(tmp_path: Path) -> None:
     assert "PASS" not in (runs[0] / "summary.md").read_text()
     latest = reports / "latest"
     assert not latest.exists() or latest.resolve() != runs[0].resolve()
+    # whole files only: no temporary file, no spool of case records left behind
+    assert sorted(p.name for p in runs[0].iterdir()) == [
+        "junit.xml",
+        "report.html",
+        "report.json",
+        "summary.md",
+    ]
+    junit = ET.parse(runs[0] / "junit.xml").getroot()
+    assert len(junit.findall(".//testcase")) == done

@@ -241,7 +241,7 @@ def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
         "--mconf-deadline-s": args.deadline_s,
         "--mconf-max-body-bytes": args.max_body_bytes,
         "--mconf-spec-dir": args.spec_dir,
-        "--junitxml": run_dir / "junit.xml",
+        "--mconf-junitxml": run_dir / "junit.xml",
         "-k": args.keyword,
         "--tb": args.tb or (None if args.verbose else "no"),
     }
@@ -249,6 +249,8 @@ def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
         *paths,
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:subtests",  # unused; it keeps a counter per case id (a long run's controller grows)
         f"--rootdir={folder}",
         "-c",
         str(folder / "pytest.ini"),

@@ -7,7 +7,6 @@ the partial report says so, and `latest` stays on the last complete run).
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,7 +24,9 @@ def verdict(code: int, run_dir: Path, args: argparse.Namespace, stdout: IO[str])
             stdout.write("mconf: interrupted before any case finished; nothing was judged\n")
             return INTERRUPTED
         raise UsageError(f"no conformance case ran (pytest exit {code}); check --suite / -k")
-    report = json.loads(report_file.read_text("utf-8"))
+    from ..reports.report_stream import read
+
+    report = read(report_file, keep=lambda case: case["outcome"] != "passed")  # what is told
     if report["verdict"] == "interrupted":
         return _interrupted(report, run_dir, stdout)
     from ..reports.report import update_latest

@@ -84,16 +84,18 @@ def rule_table(report: Report) -> list[tuple[str, str, int, str]]:
 
 
 def _summary_failed_cases(report: Report) -> list[str]:
-    bare = [
-        c
-        for c in report.get("cases", [])
-        if c.get("outcome") in ("failed", "error") and not any(map(is_failing, c["findings"]))
-    ]
+    bare: list[Mapping[str, Any]] = []  # the first five, and how many in all
+    count = 0
+    for c in report.get("cases", []):
+        if c.get("outcome") in ("failed", "error") and not any(map(is_failing, c["findings"])):
+            count += 1
+            if len(bare) < 5:
+                bare.append(c)
     if not bare:
         return []
-    shown = ", ".join(f"`{case_label(c['id'])}`" for c in bare[:5])
-    more = f" and {len(bare) - 5} more" if len(bare) > 5 else ""
-    lines = ["", f"Failed without a rule finding: {len(bare)} case(s): {shown}{more}."]
+    shown = ", ".join(f"`{case_label(c['id'])}`" for c in bare)
+    more = f" and {count - 5} more" if count > 5 else ""
+    lines = ["", f"Failed without a rule finding: {count} case(s): {shown}{more}."]
     if bare[0].get("failure"):
         lines.append(f"First failure: {md(one_line(bare[0]['failure']))}")
     return lines

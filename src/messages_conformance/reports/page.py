@@ -7,10 +7,12 @@ The shell, its CSS and its JS are package data (``templates/``), filled in with
 
 from __future__ import annotations
 
+import heapq
 import html
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from string import Template
@@ -40,7 +42,7 @@ def render_html(report: Report) -> str:
         "<main>",
         _cards(report.get("counts", {})),
         _toolbar(),
-        *(_area_section(area, cases) for area, cases in by_area(report.get("cases", []))),
+        *(_area_section(*listed) for listed in area_listing(report.get("cases", []))),
         # timings on the wire (p50/p95, arrivals) when the run has them, else one bar per case
         timing_section(report, without=_latency_section(report.get("cases", []))),
         _waiver_section(report.get("waivers", [])),
@@ -111,23 +113,64 @@ def by_area(
     return sorted(groups.items(), key=lambda item: area_order(item[0]))
 
 
-def _area_section(area: str, cases: list[Mapping[str, Any]]) -> str:
-    bad = sum(1 for c in cases if c.get("outcome") in ("failed", "error"))
-    rows = "".join(_case_row(c) for c in cases)
+LISTED_BAD = 1000  # rows per area for cases with failures or findings
+LISTED_CLEAN = 500  # rows per area for the others (a long run's page stays readable)
+
+
+@dataclass
+class _Area:
+    rows: list[str] = field(default_factory=list)
+    checks: int = 0
+    failing: int = 0
+    bad: int = 0
+    clean: int = 0
+
+
+def area_listing(cases: Iterable[Mapping[str, Any]]) -> list[tuple[str, _Area]]:
+    """Per area (documented order) its counts and rows, in one pass over the cases: every
+    case is counted, the first ``LISTED_BAD`` cases with failures or findings and the first
+    ``LISTED_CLEAN`` others are listed (report.json has them all)."""
+    areas: dict[str, _Area] = {}
+    for case in cases:
+        area = areas.setdefault(str(case.get("area", "")), _Area())
+        area.checks += 1
+        area.failing += case.get("outcome") in ("failed", "error")
+        if _is_clean(case):
+            area.clean += 1
+            listed = area.clean <= LISTED_CLEAN
+        else:
+            area.bad += 1
+            listed = area.bad <= LISTED_BAD
+        if listed:
+            area.rows.append(_case_row(case))
+    return sorted(areas.items(), key=lambda item: area_order(item[0]))
+
+
+def _area_section(area: str, listing: _Area) -> str:
+    left_out = listing.checks - len(listing.rows)
+    more = (
+        f'<p class="muted">{left_out} more cases of this area are counted, not listed: '
+        "every case is in report.json</p>"
+        if left_out
+        else ""
+    )
     return (
-        f'<section class="area"><h2>{esc(area)} <span class="muted">{len(cases)} checks, '
-        f'{bad} failing</span></h2><table class="checks"><colgroup><col class="w-case">'
+        f'<section class="area"><h2>{esc(area)} <span class="muted">{listing.checks} checks, '
+        f'{listing.failing} failing</span></h2><table class="checks"><colgroup><col class="w-case">'
         '<col class="w-out"><col class="w-num"><col class="w-num"><col></colgroup>'
         "<thead><tr><th>case</th><th>outcome</th><th>status</th><th>time</th><th>findings</th>"
-        f"</tr></thead><tbody>{rows}</tbody>"
-        "</table></section>"
+        f"</tr></thead><tbody>{''.join(listing.rows)}</tbody>"
+        f"</table>{more}</section>"
     )
 
 
+def _is_clean(case: Mapping[str, Any]) -> bool:
+    return case.get("outcome") in ("passed", "skipped") and not case.get("findings")
+
+
 def _case_row(case: Mapping[str, Any]) -> str:
-    findings = case.get("findings", [])
     outcome = str(case.get("outcome", ""))
-    clean = outcome in ("passed", "skipped") and not findings
+    clean = _is_clean(case)
     cells = [
         f'<td class="case" title="{esc(case.get("id"))}">{esc(case_label(str(case.get("id"))))}'
         f'<div class="muted">{esc(case.get("suite"))}</div></td>',
@@ -236,15 +279,31 @@ _CHART_W = _LABEL_W + _BAR_W + 110
 
 
 def _latency_section(cases: Iterable[Mapping[str, Any]]) -> str:
-    timed = [c for c in cases if isinstance(c.get("total_s"), int | float)]
-    if not timed:
+    timed = (c for c in cases if isinstance(c.get("total_s"), int | float))
+    counted = _Counting(timed)
+    slowest = heapq.nlargest(LATENCY_ROWS, counted, key=lambda c: float(c["total_s"]))
+    if not slowest:
         return ""
-    slowest = sorted(timed, key=lambda c: -float(c["total_s"]))[:LATENCY_ROWS]
-    note = f" (slowest {LATENCY_ROWS} of {len(timed)})" if len(timed) > LATENCY_ROWS else ""
+    note = f" (slowest {LATENCY_ROWS} of {counted.n})" if counted.n > LATENCY_ROWS else ""
     return (
         f'<section class="latency"><h2>Latency <span class="muted">time to first byte and '
         f"total, per case{note}</span></h2>{latency_svg(slowest)}</section>"
     )
+
+
+class _Counting:
+    """An iterator that counts what it hands out."""
+
+    def __init__(self, items: Iterable[Mapping[str, Any]]) -> None:
+        self.items, self.n = iter(items), 0
+
+    def __iter__(self) -> _Counting:
+        return self
+
+    def __next__(self) -> Mapping[str, Any]:
+        item = next(self.items)
+        self.n += 1
+        return item
 
 
 def latency_svg(cases: list[Mapping[str, Any]]) -> str:

@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from jsonschema.exceptions import best_match
 
 from .markdown import render_summary
 from .page import render_html
+from .report_stream import atomic_text, dump
 from .views import Report, header_value
 
 __all__ = [
@@ -139,29 +140,48 @@ def _validator() -> Draft202012Validator:
 
 
 def write_reports(report: Report, out_dir: Path) -> dict[str, Path]:
-    """Write report.json, summary.md and report.html into ``out_dir``; return their paths."""
+    """Write report.json, summary.md and report.html into ``out_dir``; return their paths.
+
+    ``report["cases"]`` may be any re-iterable (a run's spool): report.json is streamed from it
+    and the summaries read it as they go, so a long run's cases are never all in memory. Each
+    file is written under a temporary name and renamed: none is ever half-written."""
     out_dir.mkdir(parents=True, exist_ok=True)
     clean = scrub(report)
-    texts = {
-        "json": (REPORT_FILE, json.dumps(clean, indent=2, ensure_ascii=False) + "\n"),
-        "summary": (SUMMARY_FILE, render_summary(clean)),
-        "html": (HTML_FILE, render_html(clean)),
-    }
-    paths: dict[str, Path] = {}
-    for kind, (name, text) in texts.items():
-        paths[kind] = out_dir / name
-        paths[kind].write_text(text, encoding="utf-8", errors="backslashreplace")
+    paths = {kind: out_dir / name for kind, name in _FILES.items()}
+    with atomic_text(paths["json"]) as file:
+        dump(clean, file)
+    with atomic_text(paths["summary"]) as file:
+        file.write(render_summary(clean))
+    with atomic_text(paths["html"]) as file:
+        file.write(render_html(clean))
     return paths
+
+
+_FILES = {"json": REPORT_FILE, "summary": SUMMARY_FILE, "html": HTML_FILE}
 
 
 def scrub(report: Report) -> dict[str, Any]:
     """A copy of ``report`` with credential header values replaced (defence in depth).
 
     Only what changes is copied (each case and its request/response headers), not the whole
-    report: a long run's report is large."""
+    report: a long run's report is large. Cases that are not a list (a spool) are scrubbed as
+    they are read."""
     clean = dict(report)
-    clean["cases"] = [_scrubbed_case(case) for case in report.get("cases", [])]
+    cases = report.get("cases", [])
+    clean["cases"] = (
+        [_scrubbed_case(case) for case in cases] if isinstance(cases, list) else _Scrubbed(cases)
+    )
     return clean
+
+
+class _Scrubbed:
+    """Cases scrubbed one by one as each pass reads them."""
+
+    def __init__(self, cases: Iterable[Mapping[str, Any]]) -> None:
+        self.cases = cases
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (_scrubbed_case(case) for case in self.cases)
 
 
 def _scrubbed_case(case: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,9 @@ once ("timing rules did not apply").
 
 from __future__ import annotations
 
+import heapq
 import math
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any, Final
@@ -50,32 +52,58 @@ def percentile(values: Sequence[float], share: float) -> float | None:
 
 def suite_percentiles(cases: Iterable[Case]) -> dict[str, dict[str, tuple[float | None, ...]]]:
     """suite -> figure -> (p50, p95, how many cases had it)."""
-    values: dict[str, dict[str, list[float]]] = {}
-    for case in cases:
-        timing = timing_of(case)
-        if timing is None:
-            continue
-        per = values.setdefault(str(case.get("suite", "?")), {k: [] for k, _ in FIGURES})
-        for key, _ in FIGURES:
-            if isinstance(timing.get(key), int | float):
-                per[key].append(float(timing[key]))
-    return {
-        suite: {k: (percentile(v, 0.5), percentile(v, 0.95), len(v)) for k, v in per.items()}
-        for suite, per in sorted(values.items())
-    }
+    return _Digest(cases, mode="").table()
 
 
-def _source(cases: Sequence[Case]) -> str:
-    sources = {t.get("source") for c in cases if (t := timing_of(c)) is not None}
-    return "recorded" if sources == {"recorded"} else "measured" if sources else ""
+class _Digest:
+    """What the timing parts need of a run, in one pass over its cases (a long run's cases
+    are read from disk, never all held): figures per suite, sources, untimed replays, and
+    the slowest streamed cases."""
+
+    def __init__(self, cases: Iterable[Case], mode: str) -> None:
+        self.values: dict[str, dict[str, array[float]]] = {}
+        self.sources: set[Any] = set()
+        self.untimed = 0
+        self.streamed = 0
+        slowest: list[tuple[float, int, Case]] = []  # a heap of the TIMELINE_ROWS slowest
+        for n, case in enumerate(cases):
+            timing = timing_of(case)
+            if timing is None:
+                self.untimed += mode == "replay" and case.get("status") is not None
+                continue
+            self.sources.add(timing.get("source"))
+            per = self.values.setdefault(
+                str(case.get("suite", "?")), {k: array("d") for k, _ in FIGURES}
+            )
+            for key, _ in FIGURES:
+                if isinstance(timing.get(key), int | float):
+                    per[key].append(float(timing[key]))
+            if timing.get("arrivals"):
+                self.streamed += 1
+                entry = (float(timing["total_s"] or 0), -n, case)
+                if len(slowest) < TIMELINE_ROWS:
+                    heapq.heappush(slowest, entry)
+                elif entry[:2] > slowest[0][:2]:
+                    heapq.heapreplace(slowest, entry)
+        # slowest first; of equal times, the earlier case first (as a stable sort gives them)
+        self.slowest = [c for *_, c in sorted(slowest, key=lambda e: e[:2], reverse=True)]
+
+    def table(self) -> dict[str, dict[str, tuple[float | None, ...]]]:
+        return {
+            suite: {k: (percentile(v, 0.5), percentile(v, 0.95), len(v)) for k, v in per.items()}
+            for suite, per in sorted(self.values.items())
+        }
+
+    def source(self) -> str:
+        sources = self.sources
+        return "recorded" if sources == {"recorded"} else "measured" if sources else ""
 
 
-def _untimed(report: Mapping[str, Any], cases: Sequence[Case]) -> int:
+def _digest(report: Mapping[str, Any]) -> _Digest:
     """Replayed cases whose recordings carry no timing (cassettes recorded before timings
-    were kept); in live runs every answer through the transport is timed."""
-    if report.get("target", {}).get("mode") != "replay":
-        return 0
-    return sum(1 for c in cases if c.get("status") is not None and timing_of(c) is None)
+    were kept) are counted as untimed; in live runs every answer through the transport is
+    timed."""
+    return _Digest(report.get("cases", []), str(report.get("target", {}).get("mode")))
 
 
 def _source_note(source: str) -> str:
@@ -98,12 +126,11 @@ def _untimed_note(count: int) -> str:
 
 def timing_lines(report: Mapping[str, Any]) -> list[str]:
     """A few Markdown lines for summary.md (nothing when no case has timings)."""
-    cases = list(report.get("cases", []))
-    table = suite_percentiles(cases)
-    untimed = _untimed(report, cases)
+    digest = _digest(report)
+    table, untimed = digest.table(), digest.untimed
     if not table:
         return ["", _untimed_note(untimed)] if untimed else []
-    lines = ["", f"### Timing ({_source_note(_source(cases))})", ""]
+    lines = ["", f"### Timing ({_source_note(digest.source())})", ""]
     lines += ["| suite | " + " | ".join(f"{label} p50 / p95" for _, label in FIGURES) + " |"]
     lines += ["|---|" + "---:|" * len(FIGURES)]
     for suite, figures in table.items():
@@ -121,16 +148,13 @@ def timing_section(report: Mapping[str, Any], without: str = "") -> str:
     """The report.html section: p50/p95 per suite and the streamed cases' arrivals; when no
     case has timings, ``without`` (e.g. a latency chart), and a note when cases were
     replayed from recordings without them."""
-    cases = list(report.get("cases", []))
-    table = suite_percentiles(cases)
-    untimed = _untimed(report, cases)
+    digest = _digest(report)
+    table, untimed = digest.table(), digest.untimed
     if not table:
         note = f'<p class="muted">{escape(_untimed_note(untimed))}</p>'
         return (f'<section class="timing">{note}</section>' if untimed else "") + without
-    source = _source(cases)
-    streamed = [c for c in cases if (timing_of(c) or {}).get("arrivals")]
-    slowest = sorted(streamed, key=lambda c: -float(timing_of(c)["total_s"] or 0))[:TIMELINE_ROWS]  # type: ignore[index]
-    note = f" (slowest {TIMELINE_ROWS} of {len(streamed)})" if len(streamed) > TIMELINE_ROWS else ""
+    source, slowest, streamed = digest.source(), digest.slowest, digest.streamed
+    note = f" (slowest {TIMELINE_ROWS} of {streamed})" if streamed > TIMELINE_ROWS else ""
     parts = [
         f'<section class="timing"><h2>Timing <span class="muted" id="timing-source">'
         f"{escape(_source_note(source))}</span></h2>",

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.findings import Finding
 from ..net.disguises import shown_url
+from .spool import CaseSpool
 
 if TYPE_CHECKING:
     import pytest
@@ -142,16 +144,34 @@ def _excerpt(body: bytes) -> str:
     return text + ("…" if len(body) > EXCERPT else "")
 
 
-@dataclass
 class Casebook:
-    """Every case record of a run. Evidence (request and response excerpts and event arrivals,
-    ~10-30 KB a case) is kept for every case that did not pass and for the first
-    ``EVIDENCE_KEPT`` that did; later passing cases keep their outcome, findings, status and
-    timing figures, so a long run's controller stays flat instead of holding every exchange."""
+    """Every case record of a run, spooled to disk (``suite/spool``), with the counts reports
+    need kept as they come. Evidence (request and response excerpts and event arrivals, ~10-30
+    KB a case) is kept for every case that did not pass and for the first ``EVIDENCE_KEPT``
+    that did; later passing cases keep their outcome, findings, status and timing figures. The
+    controller holds no record: a long run stays flat, and report.json is written from the
+    spool (``reports/report.write_reports``)."""
 
-    cases: list[dict[str, Any]] = field(default_factory=list)
-    started: float = field(default_factory=time.time)
-    passed_with_evidence: int = 0
+    def __init__(
+        self,
+        cases: Iterable[dict[str, Any]] = (),
+        started: float | None = None,
+        folder: Path | None = None,
+    ) -> None:
+        self.started = time.time() if started is None else started
+        self.spool = CaseSpool(folder)
+        self.passed_with_evidence = 0
+        self.outcomes: Counter[str] = Counter()
+        self.severities: Counter[str] = Counter()  # of unwaived findings
+        self.waived_seen: set[str] = set()
+        self.generation: dict[str, dict[str, int]] = {}  # reports/generation.score, as it comes
+        for record in cases:
+            self.add(record)
+
+    @property
+    def cases(self) -> CaseSpool:
+        """The records, in id order (each pass reads them from the spool)."""
+        return self.spool
 
     def add(self, record: dict[str, Any]) -> None:
         if record.get("outcome") == "passed" and "request" in record:
@@ -163,7 +183,24 @@ class Casebook:
                     }
             else:
                 self.passed_with_evidence += 1
-        self.cases.append(record)
+        self.outcomes[str(record.get("outcome"))] += 1
+        for finding in record.get("findings") or []:
+            if finding.get("waived"):
+                self.waived_seen.add(finding.get("rule"))
+            else:
+                self.severities[finding.get("severity")] += 1
+        if record.get("generation"):
+            from ..reports.generation import score
+
+            for mode, entry in score((record,)).items():
+                total = self.generation.setdefault(mode, {"cases": 0, "2xx": 0})
+                total["cases"] += entry["cases"]
+                total["2xx"] += entry["2xx"]
+        self.spool.add(record)
+
+    def close(self) -> None:
+        """The spool's files removed (after the reports are written)."""
+        self.spool.close()
 
     def build(
         self,
@@ -174,9 +211,9 @@ class Casebook:
         catalogue: dict[str, Any],
         collected: int | None = None,
     ) -> dict[str, Any]:
-        """The report; ``collected`` is given when the run was interrupted (of how many)."""
+        """The report (its ``cases`` read from the spool as it is written); ``collected`` is
+        given when the run was interrupted (of how many)."""
         finished = time.time()
-        counts = _counts(self.cases)
         interrupted = {} if collected is None else {"interrupted": {"collected": collected}}
         return {
             "schema_version": 1,
@@ -197,13 +234,15 @@ class Casebook:
                     for name in ("schemathesis", "httpx", "vcrpy", "jsonschema")
                 },
             },
-            "verdict": "interrupted" if interrupted else _verdict(self.cases),
+            "verdict": "interrupted" if interrupted else self._verdict(),
             **interrupted,
-            "counts": counts,
-            "cases": sorted(self.cases, key=lambda c: c["id"]),
-            "waivers": _waivers(target, self.cases),
+            "counts": self._counts(),
+            "cases": self.spool,
+            "waivers": [
+                {"rule": r, "reason": why, "matched": r in self.waived_seen}
+                for r, why in target.waivers.items()
+            ],
             "rules": catalogue,
-            **_generation(self.cases),
         }
 
     def write(
@@ -223,39 +262,21 @@ class Casebook:
         )
         return write_reports(report, out)
 
+    def _counts(self) -> dict[str, Any]:
+        outcomes, severities = self.outcomes, self.severities
+        return {
+            "cases": sum(outcomes.values()),
+            "passed": outcomes["passed"],
+            "failed": outcomes["failed"],
+            "skipped": outcomes["skipped"],
+            "errors": outcomes["error"],
+            "findings": {s: severities[s] for s in ("error", "warning", "notice")},
+        }
 
-def _generation(cases: list[dict[str, Any]]) -> dict[str, Any]:
-    """``generation``: the generated suite's score, when it ran (reports/generation.py)."""
-    from ..reports.generation import score
-
-    total = score(cases)
-    return {"generation": total} if total else {}
-
-
-def _counts(cases: list[dict[str, Any]]) -> dict[str, Any]:
-    outcomes = [c["outcome"] for c in cases]
-    severities = [f["severity"] for c in cases for f in c["findings"] if not f["waived"]]
-    return {
-        "cases": len(cases),
-        "passed": outcomes.count("passed"),
-        "failed": outcomes.count("failed"),
-        "skipped": outcomes.count("skipped"),
-        "errors": outcomes.count("error"),
-        "findings": {s: severities.count(s) for s in ("error", "warning", "notice")},
-    }
-
-
-def _verdict(cases: list[dict[str, Any]]) -> str:
-    if any(c["outcome"] == "failed" for c in cases):
-        return "fail"
-    if any(c["outcome"] == "error" for c in cases):
-        return "error"
-    return "pass"
-
-
-def _waivers(target: Target, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen = {f["rule"] for c in cases for f in c["findings"] if f["waived"]}
-    return [{"rule": r, "reason": why, "matched": r in seen} for r, why in target.waivers.items()]
+    def _verdict(self) -> str:
+        if self.outcomes["failed"]:
+            return "fail"
+        return "error" if self.outcomes["error"] else "pass"
 
 
 def _version(name: str) -> str:

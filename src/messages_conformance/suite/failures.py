@@ -114,7 +114,7 @@ class FailureLines:
     """At the end of a run: ``FAILED case - rule: message`` per failing case (with
     ``--mconf-one-line``) and, inside GitHub Actions, one annotation per problem."""
 
-    def __init__(self, config: pytest.Config, cases: list[dict[str, Any]]) -> None:
+    def __init__(self, config: pytest.Config, cases: Iterable[dict[str, Any]]) -> None:
         self.config = config
         self.cases = cases  # the run's case records, as the Collector gathers them
         self.places: dict[str, tuple[str, int]] = {}

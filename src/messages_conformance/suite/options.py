@@ -33,6 +33,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     add("--mconf-cassette-dir", default=Path("cassettes"), type=Path, help="cassette root")
     add("--mconf-report-dir", default=None, type=Path, help="write report.json etc. here")
+    add(
+        "--mconf-junitxml",
+        default=None,
+        type=Path,
+        help="junit.xml written as cases finish (pytest's --junitxml holds all to the end)",
+    )
     add("--mconf-fault", action="append", default=[], help="embedded gateway fault (repeat)")
     add("--mconf-latency-ms", default=0, type=int, help="embedded gateway: added latency")
     add("--mconf-max-requests", default=None, type=int, help="request budget (live/record)")

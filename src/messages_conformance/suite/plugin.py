@@ -22,6 +22,7 @@ from .casebook import Casebook, case_record
 from .failures import FailureLines, failure_text, headline, set_headline
 from .harness import Harness
 from .options import MODES, option, pytest_addoption, records_itself  # noqa: F401  (pytest finds the hook here)
+from .retention import Counted, Released, Shipped
 
 pytest_plugins = ["messages_conformance.suite.transit_fixtures"]  # transit runs (lazy imports)
 
@@ -39,6 +40,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "mconf_feature(name): run only when the target profile lists this feature"
     )
+    if option(config, "report_dir") is not None:  # a conformance run: where its cases run
+        config.pluginmanager.register(Released(), "mconf-released")
     if hasattr(config, "workerinput"):
         if option(config, "report_dir") is not None:  # a conformance run, not any xdist run
             config.pluginmanager.register(Shipped(config), "mconf-shipped")
@@ -47,6 +50,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(collector, "mconf-collector")
         if option(config, "report_dir") is not None:  # a conformance run
             config.pluginmanager.register(Counted(config), "mconf-counted")
+        if (junit := option(config, "junitxml")) is not None:
+            from .junit import JunitFile
+
+            config.pluginmanager.register(JunitFile(config, junit), "mconf-junit")
         lines = FailureLines(config, collector.casebook.cases)
         config.pluginmanager.register(lines, "mconf-failure-lines")
         from .progress import Progress, wanted
@@ -303,67 +310,12 @@ def pytest_runtest_makereport(
     return report
 
 
-class Shipped:
-    """In an xdist worker: once a report is sent to the controller, the worker forgets it.
-
-    pytest's terminal reporter keeps every report for its end-of-run summary, also in xdist
-    workers, where that summary is never shown (the controller prints its own); a case record
-    carries its evidence. Kept, they grow a long run's workers by several KiB per case
-    (benchmarks/load.py measures it)."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    @pytest.hookimpl(trylast=True)  # after xdist serialized the report for the controller
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        report.user_properties = [p for p in report.user_properties if p[0] != "mconf"]
-        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-        if report.failed or terminal is None:
-            return
-        for reports in getattr(terminal, "stats", {}).values():
-            if reports and reports[-1] is report:  # just added by pytest_runtest_logreport
-                reports.pop()
-
-
-class _Counted:
-    """What the terminal's summary line needs of a passed report: that it counts."""
-
-    count_towards_summary = True
-    when = "call"
-    outcome = "passed"
-    passed = True
-    failed = skipped = False
-
-
-_PASSED = _Counted()
-
-
-class Counted:
-    """In the controller: a passed phase stays counted, not kept. The terminal's stats hold
-    every report (three a case) to the end of the run for its summary, where a passed one is
-    only counted; kept, they grow a long run's controller by KiBs per case."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-
-    @pytest.hookimpl(trylast=True)  # after the terminal reporter filed the report
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-        shown = set(getattr(self.config.option, "reportchars", "") or "")
-        if terminal is None or not report.passed or shown & {"A", "P"}:
-            return
-        for reports in getattr(terminal, "stats", {}).values():
-            if reports and reports[-1] is report:
-                reports[-1] = _PASSED
-                return
-
-
 class Collector:
     """Gathers case records (also from xdist workers) and writes the run's reports."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.casebook = Casebook()
+        self.casebook = Casebook(folder=option(config, "report_dir"))  # spooled there
         config.stash[CASEBOOK] = self.casebook
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml and the terminal reporter keep the report
@@ -391,3 +343,6 @@ class Collector:
             faults=option(self.config, "fault"),
             collected=session.testscollected if interrupted else None,
         )
+
+    def pytest_unconfigure(self) -> None:
+        self.casebook.close()  # after the terminal summary (GitHub annotations read the cases)
