@@ -243,6 +243,7 @@ class Casebook:
                 for r, why in target.waivers.items()
             ],
             "rules": catalogue,
+            **({"generation": self.generation} if self.generation else {}),
         }
 
     def write(
