@@ -228,3 +228,20 @@ def test_command_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None
     assert run(str(REPORTS / "gateway-clean.json"))[0] == 2
     assert run("a", "b", "--format", "yaml")[0] == 2
     assert "usage: mconf diff" in capsys.readouterr().err
+
+
+def test_problems_that_appear_and_go_are_listed_first() -> None:
+    old, new = fixture("clean"), fixture("error-envelope")
+    diff = diff_reports(old, new)
+    assert [p.key for p in diff.new_problems] == ["envelope", "http.status:status"]
+    assert diff.new_problems[0].severity == "error" and diff.new_problems[0].cases == 2
+    assert diff_reports(new, old).gone_problems == diff.new_problems
+    text = render_markdown(diff)
+    assert text.index("### New problems (2)") < text.index("### Regressions")
+    assert "- **error**: error bodies are not Anthropic error envelopes (2 cases) `envelope`" in (
+        text
+    )
+    # a report that carries its problems (report.json `problems`) is read as it says
+    listed = {**new, "problems": [{"key": "k", "severity": "warning", "title": "t", "cases": 1}]}
+    assert [p.key for p in diff_reports(old, listed).new_problems] == ["k"]
+    assert to_json(diff)["new_problems"][0]["key"] == "envelope"

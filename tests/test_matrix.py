@@ -244,3 +244,18 @@ def test_command_exit_2_with_one_line_on_unusable_input(
 
 def test_command_needs_a_report() -> None:
     assert run()[0] == 2
+
+
+def test_each_target_lists_its_problems() -> None:
+    matrix = build_matrix(four())
+    assert matrix.problems[0] == ()  # clean
+    envelope = "error: error bodies are not Anthropic error envelopes (2 cases)"
+    assert matrix.problems[2][0] == envelope
+    text = render_markdown(matrix)
+    lines = text.split("Problems to fix, per target:\n\n")[1].split("\n\n")[0].splitlines()
+    assert len(lines) == len(COLUMNS)
+    assert unescape(lines[0]) == f"- {COLUMNS[0]}: none"
+    assert "1. error: error bodies are not Anthropic error envelopes (2 cases)" in unescape(
+        lines[2]
+    )
+    assert '<ol class="problems"><li>error: error bodies' in render_html(matrix)

@@ -43,9 +43,43 @@ def test_unknown_target_lists_known_ones() -> None:
 
 def test_base_url_one_off_target() -> None:
     target = targets.resolve(base_url="https://gw.example.com//", key_env="GW_KEY", model="m-1")
-    assert target.name == "gw-example-com"
+    assert target.name == "gw.example.com-m-1"  # host + model: the label by default
     assert target.model == "m-1" and target.key_env == "GW_KEY"
     assert not target.loopback
+
+
+def test_base_url_targets_differ_by_port_and_model_and_take_a_label() -> None:
+    one = targets.resolve(base_url="http://127.0.0.1:8081")
+    two = targets.resolve(base_url="http://127.0.0.1:8082", model="claude-opus-4-6")
+    assert one.name == "127.0.0.1-8081-claude-sonnet-4-6"
+    assert two.name == "127.0.0.1-8082-claude-opus-4-6"
+    named = targets.resolve(base_url="http://127.0.0.1:8081", label="litellm-proxy")
+    assert named.name == "litellm-proxy"
+    assert targets.resolve("local", label="ref").name == "ref"
+    secret = targets.resolve(base_url="https://user:s3cret@gw.example.com/v1?key=s3cret")
+    assert "s3cret" not in secret.name and secret.name == "gw.example.com-claude-sonnet-4-6"
+
+
+def test_feature_option_adds_to_the_profile_and_unknown_ones_are_named() -> None:
+    target = targets.resolve(base_url="http://127.0.0.1:8081", features=["error-statuses"])
+    assert target.features == {"error-statuses"}
+    assert "images" in targets.resolve("ccapi", features=["prefill"]).features
+    with pytest.raises(ProfileError, match="unknown feature 'nope'; known features: prefill"):
+        targets.resolve(base_url="http://127.0.0.1:8081", features=["nope"])
+
+
+@pytest.mark.parametrize("label", ["../up", "a b", "", "x" * 81, "-x"])
+def test_a_label_must_name_a_folder(label: str) -> None:
+    with pytest.raises(ProfileError, match="cannot name a folder"):
+        targets.resolve("local", label=label)
+
+
+def test_upstream_stub_is_a_profile_key() -> None:
+    target = targets.from_mapping("gw", {"base_url": "http://127.0.0.1:1", "stub_upstream": True})
+    assert target.stub_upstream is True
+    assert targets.resolve("local").stub_upstream is False
+    with pytest.raises(ProfileError, match="stub_upstream must be true or false"):
+        targets.from_mapping("gw", {"base_url": "http://127.0.0.1:1", "stub_upstream": "yes"})
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,10 @@ def test_a_folder_in_the_way_of_a_cassette_fails_the_case(
 
 
 def hostile_target_dir(server: HostileServer) -> Iterator[str]:
-    yield "127-0-0-1"  # a one-off --base-url target is named after its host
+    # a one-off --base-url target is named after its host, port and model (its label)
+    from messages_conformance.net import targets
+
+    yield targets.resolve(base_url=server.url).name
 
 
 def test_a_real_latest_folder_is_never_deleted(

@@ -51,6 +51,17 @@ def _parser() -> ArgumentParser:
     parser.add_argument("--base-url", help="one-off target base URL (instead of --target)")
     parser.add_argument("--api-key-env", help="environment variable holding the target's key")
     parser.add_argument("--model", help="model name the gateway routes")
+    parser.add_argument(
+        "--label",
+        help="the target's name in reports, the matrix and the cassette folder (default: the "
+        "profile's name; for --base-url host-port-model)",
+    )
+    parser.add_argument(
+        "--feature",
+        action="append",
+        default=[],
+        help="an optional scenario group the target supports, e.g. error-statuses (repeat)",
+    )
     parser.add_argument("--targets-file", type=Path, help="TOML file with more target profiles")
     parser.add_argument("--mode", choices=("live", "record", "replay"), help="default: live")
     parser.add_argument(
@@ -137,6 +148,8 @@ def _check(args: argparse.Namespace) -> targets.Target:
         key_env=args.api_key_env,
         model=args.model,
         user_file=args.targets_file,
+        label=args.label,
+        features=args.feature,
     )
     target = transit.check(args, target)
     args.in_transit = transit.in_transit(target)
@@ -149,9 +162,11 @@ def _check(args: argparse.Namespace) -> targets.Target:
     if args.mode == "replay":
         folder = args.cassette_dir / target.name
         if not folder.is_dir():
+            again = f"`mconf run --target {target.name} --mode record`"
+            if args.label or args.base_url:
+                again = "the same target options and `--mode record`"
             raise UsageError(
-                f"no cassettes for target {target.name!r} in {folder}; record them with "
-                f"`mconf run --target {target.name} --mode record`"
+                f"no cassettes for target {target.name!r} in {folder}; record them with {again}"
             )
     else:
         target.require_key()
@@ -227,6 +242,7 @@ def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
         "--mconf-base-url": args.base_url,
         "--mconf-api-key-env": args.api_key_env,
         "--mconf-model": args.model,
+        "--mconf-label": args.label,
         "--mconf-targets-file": args.targets_file,
         "--mconf-mode": args.mode,
         "--mconf-record-mode": args.record_mode,
@@ -265,6 +281,7 @@ def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
         item for key, value in options.items() if value is not None for item in (key, str(value))
     ]
     result += [item for fault in args.fault for item in ("--mconf-fault", fault)]
+    result += [item for feature in args.feature for item in ("--mconf-feature", feature)]
     result += transit.pytest_options(args)
     if args.workers:
         result += ["-n", str(args.workers)]

@@ -71,20 +71,24 @@ def _generation_line(report: dict[str, Any], stdout: IO[str]) -> None:
 
 
 def _problem_lines(report: dict[str, Any], stdout: IO[str]) -> None:
-    """The failing cases grouped by rule: what there is to fix, most cases first."""
-    from ..suite.failures import problems
+    """What to fix, one numbered entry per root cause (core.problems, annotated into the
+    report), cases that failed without a finding, then what the run spent."""
+    from ..reports.problem_list import problem_lines, spend_line, suite_spend_line
 
-    found = problems(report["cases"])
-    if not found:
-        return
-    failing = sum(c["outcome"] in ("failed", "error") for c in report["cases"])
-    stdout.write(f"mconf: {failing} failing case(s), {len(found)} problem(s):\n")
-    for problem in found[:SHOWN_PROBLEMS]:
-        count = len(problem.cases)
-        stdout.write(f"  {problem.rule} ({count} case{'s' if count != 1 else ''}): ")
-        stdout.write(f"{problem.message}\n")
-    if len(found) > SHOWN_PROBLEMS:
-        stdout.write(f"  … and {len(found) - SHOWN_PROBLEMS} more in the report\n")
+    for line in problem_lines(report, shown=SHOWN_PROBLEMS):
+        stdout.write(line + "\n")
+    bare = [c for c in report["cases"] if c["outcome"] == "failed" and not _counted(c["findings"])]
+    if bare:
+        reason = bare[0].get("failure") or "see the report"
+        stdout.write(f"mconf: {len(bare)} case(s) failed without a finding: {reason}\n")
+    stdout.write(f"mconf: spend: {spend_line(report)}\n")
+    per_suite = suite_spend_line(report)
+    if per_suite:
+        stdout.write(f"mconf: spend per suite: {per_suite}\n")
+
+
+def _counted(findings: list[dict[str, Any]]) -> bool:
+    return any(f["severity"] != "notice" and not f.get("waived") for f in findings)
 
 
 def _untested_line(report: dict[str, Any], stdout: IO[str]) -> None:

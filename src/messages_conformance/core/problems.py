@@ -192,11 +192,19 @@ def group(cases: Iterable[Record], titles: Mapping[str, str] | None = None) -> l
     """The problems of a run's case records, worst first (the model in this module's docstring).
 
     ``titles`` maps rule ids to one-line descriptions (the catalogue) for problems named after
-    their rule.
+    their rule. ``cases`` is read once, a record at a time (a run's spool): only the counted
+    findings are kept.
     """
-    records = list(cases)
-    rows = list(_rows(records))
-    responding = {str(c.get("id", i)) for i, c in enumerate(records) if _responded(c)}
+    rows: list[tuple[_Row, Cause]] = []
+    responding: set[str] = set()  # cases with counted findings that got a response
+    answered = 0  # every case that got a response
+    for c, case in enumerate(cases):
+        found = list(_case_rows(c, case))
+        if _responded(case):
+            answered += 1
+            if found:
+                responding.add(found[0][0].unit[0])
+        rows += found
     hosts = _hosts(rows)
     problems: dict[str, Problem] = {}
     for (row, cause), host in zip(rows, hosts, strict=True):
@@ -208,7 +216,7 @@ def group(cases: Iterable[Record], titles: Mapping[str, str] | None = None) -> l
         for member, (row, _) in _rows_of(problem, rows):
             _absorb(problem, row.finding, primary=not member.folded)
     listed = list(problems.values())
-    _mark_everywhere(listed, responding)
+    _mark_everywhere(listed, responding, answered)
     for problem in listed:
         problem.title = _title(problem, titles or {})
     return sorted(listed, key=lambda p: (p.severity != "error", -len(p.cases), p.key))
@@ -259,14 +267,13 @@ class _Row:
     finding: Record
 
 
-def _rows(cases: list[Record]) -> Iterator[tuple[_Row, Cause]]:
-    for c, case in enumerate(cases):
-        case_id = str(case.get("id", c))
-        for i, finding in enumerate(case.get("findings") or []):
-            if counted(finding):
-                exchange = finding.get("exchange")
-                unit = (case_id, exchange if isinstance(exchange, int) else None)
-                yield _Row(c, i, unit, finding), cause_of(finding)
+def _case_rows(c: int, case: Record) -> Iterator[tuple[_Row, Cause]]:
+    case_id = str(case.get("id", c))
+    for i, finding in enumerate(case.get("findings") or []):
+        if counted(finding):
+            exchange = finding.get("exchange")
+            unit = (case_id, exchange if isinstance(exchange, int) else None)
+            yield _Row(c, i, unit, finding), cause_of(finding)
 
 
 def _folds(row: _Row, cause: Cause, present: set[str]) -> str | None:
@@ -305,10 +312,11 @@ def _responded(case: Record) -> bool:
     return bool(case.get("exchanges")) or case.get("status") is not None
 
 
-def _mark_everywhere(problems: list[Problem], responding: set[str]) -> None:
-    """A problem in every case that got an answer (a missing header on every response)."""
+def _mark_everywhere(problems: list[Problem], responding: set[str], answered: int) -> None:
+    """A problem in every case that got an answer (a missing header on every response):
+    ``responding`` are the answered cases with counted findings, ``answered`` all of them."""
     for problem in problems:
-        problem.everywhere = len(responding) > 1 and set(problem.cases) >= responding
+        problem.everywhere = answered > 1 and len(responding & set(problem.cases)) == answered
 
 
 def _title(problem: Problem, titles: Mapping[str, str]) -> str:

@@ -55,17 +55,32 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
+class Tally:
+    """A run's spend, in total and per suite, summed as case records come (one at a time)."""
+
+    def __init__(self) -> None:
+        self.total = Spend()
+        self.suites: dict[str, Spend] = {}
+
+    def add(self, case: Mapping[str, Any]) -> None:
+        spent = Spend.of_record(case)
+        self.total.add(spent)
+        self.suites.setdefault(str(case.get("suite", "")), Spend()).add(spent)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"total": {...}, "suites": {suite: {...}}}``."""
+        return {
+            "total": self.total.to_dict(),
+            "suites": {name: s.to_dict() for name, s in sorted(self.suites.items())},
+        }
+
+
 def tally(cases: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """``{"total": {...}, "suites": {suite: {...}}}`` over a run's case records."""
-    total, suites = Spend(), dict[str, Spend]()
+    summed = Tally()
     for case in cases:
-        spent = Spend.of_record(case)
-        total.add(spent)
-        suites.setdefault(str(case.get("suite", "")), Spend()).add(spent)
-    return {
-        "total": total.to_dict(),
-        "suites": {name: s.to_dict() for name, s in sorted(suites.items())},
-    }
+        summed.add(case)
+    return summed.to_dict()
 
 
 def against(spent: Mapping[str, int], budgets: Mapping[str, int | None]) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -37,7 +38,20 @@ _KNOWN_KEYS = {
     "model_aliases",
     "max_tokens_clamp",
     "override_builtin",
+    "stub_upstream",
 }
+# optional scenario groups (the suites' mconf_feature marks); a profile or --feature lists them
+FEATURES = (
+    "prefill",
+    "thinking",
+    "images",
+    "top_k",
+    "error-statuses",
+    "count-tokens",
+    "models",
+    "pacing-markers",
+)
+LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 PROJECT_FILE = Path("mconf.toml")
 
 
@@ -66,6 +80,7 @@ class Target:
     model_aliases: Mapping[str, str] = field(default_factory=dict)  # transit: allowed rewrites
     max_tokens_clamp: int | None = None  # transit: max_tokens above it may arrive as it
     embedded_proxy: bool = False  # the reference proxy in front of the scripted upstream
+    stub_upstream: bool = False  # model-behaviour rules are notices (core.attribution)
     source: str = "built-in"  # where the profile came from: built-in, ./mconf.toml, a file
 
     @property
@@ -167,19 +182,56 @@ def resolve(
     key_env: str | None = None,
     model: str | None = None,
     user_file: Path | None = None,
+    label: str | None = None,
+    features: Iterable[str] = (),
 ) -> Target:
-    """The target named on the command line, or a one-off one from --base-url."""
+    """The target named on the command line, or a one-off one from --base-url.
+
+    Its name (reports, matrix, cassette folder) is ``label``; by default the profile's name, or
+    for --base-url the host, port and model (two gateways, or two models behind one, differ).
+    ``features`` adds optional scenario groups to the profile's.
+    """
     if name and base_url:
         raise ProfileError("--target and --base-url conflict; give one of them")
     if base_url:
-        target = Target(
-            name=_name_from_url(base_url), base_url=_check_url(base_url), key_env=key_env
-        )
+        target = Target(name="custom", base_url=_check_url(base_url), key_env=key_env)
     else:
         target = from_mapping(name or "local", _lookup(name or "local", all_profiles(user_file)))
         if key_env:
             target = replace(target, key_env=key_env)
-    return replace(target, models=(model, *target.models)) if model else target
+    if model:
+        target = replace(target, models=(model, *target.models))
+    if base_url and not label:
+        label = _label_from(base_url, target.model)
+    return replace(
+        target,
+        name=_check_label(label) if label is not None else target.name,
+        features=target.features | _check_features(features),
+    )
+
+
+def _label_from(url: str, model: str) -> str:
+    """``127.0.0.1-8081-claude-sonnet-4-6``: host, port and model (never the URL's userinfo)."""
+    parts = urlsplit(url)
+    host = f"{parts.hostname}-{parts.port}" if parts.port else str(parts.hostname)
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{host}-{model}").strip("-.")[:80]
+
+
+def _check_label(label: str) -> str:
+    if not LABEL.fullmatch(label):
+        raise ProfileError(
+            f"--label {label!r} cannot name a folder; use letters, digits, '.', '_' and '-' "
+            "(at most 80, starting with a letter or digit)"
+        )
+    return label
+
+
+def _check_features(features: Iterable[str]) -> frozenset[str]:
+    given = frozenset(features)
+    unknown = sorted(given - set(FEATURES))
+    if unknown:
+        raise ProfileError(f"unknown feature {unknown[0]!r}; known features: {', '.join(FEATURES)}")
+    return given
 
 
 def _lookup(name: str, profiles: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -221,6 +273,7 @@ def from_mapping(name: str, data: Mapping[str, Any]) -> Target:
         upstream_key_env=data.get("upstream_key_env"),
         model_aliases={str(k): str(v) for k, v in dict(data.get("model_aliases", {})).items()},
         max_tokens_clamp=int(data["max_tokens_clamp"]) if data.get("max_tokens_clamp") else None,
+        stub_upstream=_flag(name, "stub_upstream", data.get("stub_upstream", False)),
         source=source,
     )
 
@@ -232,6 +285,12 @@ def _timing(name: str, table: Any) -> Limits:
         return Limits.from_mapping(table)
     except ValueError as exc:
         raise ProfileError(f"target {name!r}: {exc}") from None
+
+
+def _flag(name: str, key: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ProfileError(f"target {name!r}: {key} must be true or false, not {value!r}")
+    return value
 
 
 def _choice(name: str, key: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -261,7 +320,3 @@ def parse_upstream(value: str | None) -> tuple[str, int]:
             "your gateway's Anthropic provider is pointed at)"
         )
     return host, int(port)
-
-
-def _name_from_url(url: str) -> str:
-    return (urlsplit(url).hostname or "custom").replace(".", "-")

@@ -9,7 +9,9 @@ What counts (per the severity policy in ARCHITECTURE.md):
 - status-code changes and response header *names* added/removed per case (volatile
   headers such as ``date``, ``request-id``, ``cf-ray`` and rate-limit values are ignored);
 - a *waiver that can go* is a NEW waiver whose rule had findings in OLD and has none in NEW
-  (``summary.md`` of one run lists the waivers that matched nothing at all).
+  (``summary.md`` of one run lists the waivers that matched nothing at all);
+- *new* and *gone problems*: root causes (report.json ``problems``, docs/problems.md) in one run
+  and not the other, by key (a report written before problems is grouped on reading).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.problems import group
 from .views import Report, evidence, is_failing, iter_findings
 
 __all__ = [
@@ -26,6 +29,7 @@ __all__ = [
     "Diff",
     "Drift",
     "HeaderChange",
+    "ProblemChange",
     "RuleChange",
     "StatusChange",
     "diff_reports",
@@ -92,9 +96,21 @@ class HeaderChange:
 
 
 @dataclass(frozen=True, slots=True)
+class ProblemChange:
+    """A root cause present in one run and not in the other."""
+
+    key: str
+    severity: str
+    title: str
+    cases: int
+
+
+@dataclass(frozen=True, slots=True)
 class Diff:
     old: str
     new: str
+    new_problems: tuple[ProblemChange, ...] = ()
+    gone_problems: tuple[ProblemChange, ...] = ()
     regressions: tuple[RuleChange, ...] = ()
     broken_cases: tuple[str, ...] = ()
     fixed: tuple[RuleChange, ...] = ()
@@ -117,6 +133,8 @@ class Diff:
 
 
 CHANGE_FIELDS = (
+    "new_problems",
+    "gone_problems",
     "regressions",
     "broken_cases",
     "fixed",
@@ -142,6 +160,8 @@ def diff_reports(old: Report, new: Report) -> Diff:
     return Diff(
         old=label(old),
         new=label(new),
+        new_problems=_problem_changes(new, old),
+        gone_problems=_problem_changes(old, new),
         regressions=_rule_changes(new, old),
         broken_cases=_outcome_changes(old_cases, new_cases, both),
         fixed=_rule_changes(old, new),
@@ -267,3 +287,25 @@ def _stale_waivers(old: Report, new: Report) -> tuple[str, ...]:
     now = {str(f["rule"]) for _, f in iter_findings(new)}
     rules = dict.fromkeys(str(w["rule"]) for w in new.get("waivers", []))
     return tuple(rule for rule in rules if rule in before and rule not in now)
+
+
+def problems_of(report: Report) -> list[ProblemChange]:
+    """A report's problems (report.json ``problems``; grouped here for an older report)."""
+    listed = report.get("problems")
+    if listed is None:
+        rules = report.get("rules") or {}
+        titles = {rule: str(v.get("description", "")) for rule, v in rules.items()}
+        return [
+            ProblemChange(p.key, p.severity, p.title, len(p.cases))
+            for p in group(report.get("cases", []), titles)
+        ]
+    return [
+        ProblemChange(str(p["key"]), str(p["severity"]), str(p["title"]), int(p["cases"]))
+        for p in listed
+    ]
+
+
+def _problem_changes(now: Report, before: Report) -> tuple[ProblemChange, ...]:
+    """Problems of ``now`` whose key ``before`` does not have."""
+    was = {p.key for p in problems_of(before)}
+    return tuple(p for p in problems_of(now) if p.key not in was)

@@ -14,6 +14,7 @@ from .changes import (
     Diff,
     Drift,
     HeaderChange,
+    ProblemChange,
     RuleChange,
     StatusChange,
 )
@@ -49,6 +50,8 @@ def render_markdown(diff: Diff) -> str:
     lines = [f"## mconf diff: {verdict}", "", f"Old: {md(diff.old)}  ", f"New: {md(diff.new)}"]
     if diff.is_empty:
         return "\n".join([*lines, "", "No changes."]) + "\n"
+    lines += _problem_section("New problems", diff.new_problems)
+    lines += _problem_section("Problems gone", diff.gone_problems)
     lines += _rule_section("Regressions", diff.regressions)
     lines += _list_section("Cases that started failing without a new rule", _unexplained(diff))
     lines += _rule_section("Fixed", diff.fixed)
@@ -128,3 +131,14 @@ def _list_section(title: str, items: Sequence[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------- command
+
+
+def _problem_section(title: str, problems: Sequence[ProblemChange]) -> list[str]:
+    if not problems:
+        return []
+    lines = ["", f"### {title} ({len(problems)})", ""]
+    for p in problems:
+        cases = f"{p.cases} case{'s' if p.cases != 1 else ''}"
+        key = p.key.replace("`", "'")
+        lines.append(f"- **{p.severity}**: {md(p.title.rstrip('.'))} ({cases}) `{key}`")
+    return lines

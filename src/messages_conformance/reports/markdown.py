@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from . import problem_list
 from .timeline import timing_lines
 from .views import (
     CASE_KEYS,
@@ -29,7 +30,8 @@ TOP_RULES = 10
 
 def render_summary(report: Report) -> str:
     """Markdown for a CI job summary or PR comment (short even for big reports)."""
-    lines = [*_summary_head(report), *_summary_rules(report), *_summary_failed_cases(report)]
+    lines = [*_summary_head(report), *problem_list.markdown(report, md), *_summary_counts(report)]
+    lines += [*_summary_rules(report), *_summary_failed_cases(report)]
     lines += _summary_waivers(report.get("waivers", []))
     lines += timing_lines(report)
     notices = report.get("counts", {}).get("findings", {}).get("notice", 0)
@@ -38,13 +40,18 @@ def render_summary(report: Report) -> str:
 
 
 def _summary_head(report: Report) -> list[str]:
-    counts = report.get("counts", {})
-    sev = counts.get("findings", {})
     verdict = str(report.get("verdict", "error")).upper()
     return [
         f"## messages-conformance: {verdict}",
         "",
         f"Target: {md(target_text(report))}; mode: {md(report.get('target', {}).get('mode', '?'))}",
+    ]
+
+
+def _summary_counts(report: Report) -> list[str]:
+    counts = report.get("counts", {})
+    sev = counts.get("findings", {})
+    return [
         "",
         "| cases | passed | failed | skipped | errors | error findings | warnings | notices |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",

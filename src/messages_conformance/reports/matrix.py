@@ -2,7 +2,8 @@
 
 Rows are checks (case ids, grouped by area), columns are targets (name + mode), cells say
 ``pass``, ``fail``, ``waived`` or ``not run``. A fail cell carries the first failing
-finding's rule and one line of evidence.
+finding's rule and one line of evidence. Under the verdicts, each target's problems (one per
+root cause, report.json ``problems``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .changes import problems_of
 from .markdown import md
 from .page import esc, html_page
 from .views import area_order, case_label, evidence, is_failing, one_line
@@ -51,6 +53,7 @@ class Matrix:
     columns: tuple[str, ...]
     verdicts: tuple[str, ...]
     rows: tuple[Row, ...]
+    problems: tuple[tuple[str, ...], ...] = ()  # per column: "error: title (N cases)"
 
     def cell(self, case: str, column: str) -> Cell:
         row = next(r for r in self.rows if r.case == case)
@@ -72,7 +75,14 @@ def build_matrix(reports: Sequence[Report]) -> Matrix:
         for area, cid in _checks(reports)
     ]
     verdicts = tuple(str(r.get("verdict", "error")) for r in reports)
-    return Matrix(tuple(columns), verdicts, tuple(rows))
+    problems = tuple(
+        tuple(
+            f"{p.severity}: {p.title.rstrip('.')} ({p.cases} case{'s' if p.cases != 1 else ''})"
+            for p in problems_of(r)
+        )
+        for r in reports
+    )
+    return Matrix(tuple(columns), verdicts, tuple(rows), problems)
 
 
 def column_labels(reports: Sequence[Report]) -> list[str]:
@@ -131,11 +141,22 @@ def render_markdown(matrix: Matrix) -> str:
         tally = matrix.tally(i)
         counts = " | ".join(str(tally[s]) for s in STATES)
         lines.append(f"| {md(column)} | {matrix.verdicts[i].upper()} | {counts} |")
+    lines += _markdown_problems(matrix)
     table, notes = _markdown_grid(matrix)
     lines += ["", *table]
     if notes:
         lines += ["", "Evidence:", "", *notes]
     return "\n".join(lines) + "\n"
+
+
+def _markdown_problems(matrix: Matrix) -> list[str]:
+    if not any(matrix.problems):
+        return []
+    lines = ["", "Problems to fix, per target:", ""]
+    for column, problems in zip(matrix.columns, matrix.problems, strict=True):
+        listed = "; ".join(f"{n}. {md(text)}" for n, text in enumerate(problems, 1))
+        lines.append(f"- {md(column)}: {listed or 'none'}")
+    return lines
 
 
 def _markdown_grid(matrix: Matrix) -> tuple[list[str], list[str]]:
@@ -181,9 +202,12 @@ def _verdict_cards(matrix: Matrix) -> str:
         tally = matrix.tally(i)
         counts = " · ".join(f"{tally[s]} {s}" for s in STATES if tally[s])
         verdict = matrix.verdicts[i]
+        problems = matrix.problems[i] if matrix.problems else ()
+        listed = "".join(f"<li>{esc(text)}</li>" for text in problems)
+        listed = f'<ol class="problems">{listed}</ol>' if listed else ""
         cards.append(
             f'<div class="card c-{"passed" if verdict == "pass" else "failed"}">'
-            f"<b>{esc(verdict.upper())}</b>{esc(column)}<br>{esc(counts)}</div>"
+            f"<b>{esc(verdict.upper())}</b>{esc(column)}<br>{esc(counts)}{listed}</div>"
         )
     return f'<section class="cards">{"".join(cards)}</section>'
 

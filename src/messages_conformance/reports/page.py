@@ -18,6 +18,7 @@ from importlib.resources import files
 from string import Template
 from typing import Any
 
+from . import problem_list
 from .timeline import timing_section
 from .views import CASE_KEYS, Report, area_order, case_label, header_value, one_line
 
@@ -35,11 +36,12 @@ BODY_LIMIT = 4096  # excerpts are at most 4 KB (report.schema.json, case.request
 
 
 def render_html(report: Report) -> str:
-    """One self-contained HTML page: banner, counts, checks by area, timing (or latency)."""
+    """One self-contained HTML page: banner, the problem list, counts, checks by area, timing."""
     verdict = str(report.get("verdict", "error"))
     body = [
         _banner(report, verdict),
         "<main>",
+        problem_list.html_section(report),
         _cards(report.get("counts", {})),
         _toolbar(),
         *(_area_section(*listed) for listed in area_listing(report.get("cases", []))),
@@ -71,7 +73,8 @@ def _banner(report: Report, verdict: str) -> str:
     target = report.get("target", {})
     tool = report.get("tool", {})
     meta = [
-        f"target <b>{esc(target.get('name'))}</b> <code>{esc(target.get('base_url'))}</code>",
+        f"target <b>{esc(target.get('name'))}</b> <code>{esc(target.get('base_url'))}</code>"
+        + (f" model <b>{esc(target['model'])}</b>" if target.get("model") else ""),
         f"mode <b>{esc(target.get('mode'))}</b>",
         f"faults <b>{esc(', '.join(target.get('faults') or []) or 'none')}</b>",
         f"started {esc(report.get('started_at'))}",

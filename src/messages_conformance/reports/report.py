@@ -163,14 +163,21 @@ _FILES = {"json": REPORT_FILE, "summary": SUMMARY_FILE, "html": HTML_FILE}
 def scrub(report: Report) -> dict[str, Any]:
     """A copy of ``report`` with credential header values replaced (defence in depth).
 
-    Only what changes is copied (each case and its request/response headers), not the whole
-    report: a long run's report is large. Cases that are not a list (a spool) are scrubbed as
-    they are read."""
+    Only what changes is copied (each case, its excerpts and examples, each problem's example,
+    with their request/response headers), not the whole report: a long run's report is large.
+    Cases that are not a list (a spool) are scrubbed as they are read."""
     clean = dict(report)
     cases = report.get("cases", [])
     clean["cases"] = (
         [_scrubbed_case(case) for case in cases] if isinstance(cases, list) else _Scrubbed(cases)
     )
+    if report.get("problems"):
+        clean["problems"] = [
+            {**p, "example": _scrubbed_sides(p["example"])}
+            if isinstance(p.get("example"), Mapping)
+            else p
+            for p in report["problems"]
+        ]
     return clean
 
 
@@ -185,9 +192,17 @@ class _Scrubbed:
 
 
 def _scrubbed_case(case: Mapping[str, Any]) -> dict[str, Any]:
-    clean = dict(case)
+    clean = _scrubbed_sides(case)
+    for kept in ("excerpts", "examples"):  # earlier responses; failing generated examples
+        if case.get(kept):
+            clean[kept] = [_scrubbed_sides(example) for example in case[kept]]
+    return clean
+
+
+def _scrubbed_sides(holder: Mapping[str, Any]) -> dict[str, Any]:
+    clean = dict(holder)
     for side in ("request", "response"):
-        part = case.get(side)
+        part = holder.get(side)
         if isinstance(part, Mapping) and isinstance(part.get("headers"), Mapping):
             headers = {name: header_value(name, v) for name, v in part["headers"].items()}
             clean[side] = {**part, "headers": headers}

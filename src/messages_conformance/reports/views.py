@@ -83,7 +83,10 @@ def evidence(case: Mapping[str, Any], finding: Mapping[str, Any]) -> str:
 def target_text(report: Report) -> str:
     target = report.get("target", {})
     faults = ", ".join(target.get("faults") or []) or "none"
-    return f"{target.get('name', '?')} ({target.get('base_url', '')}), faults: {faults}"
+    model = f", model {target['model']}" if target.get("model") else ""
+    stub = ", upstream: stub" if target.get("stub_upstream") else ""
+    where = f"{target.get('base_url', '')}{model}{stub}"
+    return f"{target.get('name', '?')} ({where}), faults: {faults}"
 
 
 def area_order(area: str) -> tuple[int, str]:

@@ -12,19 +12,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.findings import Finding
+from ..core.spend import Tally
 from ..net.disguises import shown_url
 from .spool import CaseSpool
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import pytest
 
+    from ..core.exchange import Exchange
     from ..net.targets import Target
     from .harness import Harness, Result
 
 EXCERPT = 4096
 ARRIVALS = 300  # event arrivals kept per case for the report's timeline
 EVIDENCE_KEPT = 500  # passing cases whose exchanges stay in the report (failing ones always do)
-_EVIDENCE = ("request", "response")
+_EVIDENCE = ("request", "response", "excerpts")
+EXCERPTS = 5  # per case: the first responses with error or warning findings (not the last one)
 AREAS = {
     "test_auth": "auth",
     "test_requests": "request validation",
@@ -54,11 +59,17 @@ def case_record(
     }
     if harness is not None:
         waivers = harness.target.waivers
-        record["findings"] = [_finding(f, waivers) for f in harness.findings]
+        record["findings"] = [
+            _finding(f, waivers, harness.exchange_of(i)) for i, f in enumerate(harness.findings)
+        ]
         if harness.results:
             record.update(_exchange_fields(harness.results[-1]))
-        record["exchanges"] = len(harness.results) + harness.sent_elsewhere
-        record["output_tokens"] = sum(_output_tokens(r) for r in harness.results)
+        spent = harness.spend()
+        record["exchanges"] = spent.requests
+        record["output_tokens"] = spent.output_tokens
+        record["spend"] = spent.to_dict()
+        if excerpts := _excerpts_of(harness, record["findings"]):
+            record["excerpts"] = excerpts
         if harness.tally:
             record["generation"] = dict(harness.tally)
         if harness.examples:
@@ -68,10 +79,17 @@ def case_record(
     return record
 
 
-def _output_tokens(result: Result) -> int:
-    usage = (result.message or {}).get("usage")
-    tokens = usage.get("output_tokens") if isinstance(usage, dict) else None
-    return tokens if isinstance(tokens, int) else 0
+def _excerpts_of(harness: Harness, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Request and response excerpts of the responses findings are about, for the reports'
+    reproduction (the case's last response is the record's own ``request``/``response``)."""
+    last = len(harness.exchanges) - 1
+    wanted = [
+        f["exchange"]
+        for f in findings
+        if f["exchange"] not in (None, last) and f["severity"] != "notice" and not f["waived"]
+    ]
+    chosen = list(dict.fromkeys(wanted))[:EXCERPTS]
+    return [{"exchange": i, **_excerpts(harness.exchanges[i][1])} for i in chosen]
 
 
 def _outcome(report: pytest.TestReport) -> str:
@@ -97,22 +115,28 @@ def _first_line(text: str) -> str:
     return lines[0][:500]
 
 
-def _finding(finding: Finding, waivers: Any) -> dict[str, Any]:
+def _finding(finding: Finding, waivers: Any, exchange: int | None) -> dict[str, Any]:
     data: dict[str, Any] = finding.to_dict()
     data["waived"] = finding.rule in waivers
     data["waiver_reason"] = waivers.get(finding.rule)
+    data["exchange"] = exchange  # which of the case's responses it is about (0 = the first)
     return data
 
 
 def _exchange_fields(result: Result) -> dict[str, Any]:
-    exchange = result.exchange
-    request = exchange.request
-    response = exchange.response
     return {
-        "status": response.status,
+        "status": result.exchange.response.status,
         "ttfb_s": round(result.sent.ttfb_s, 6),
         "total_s": round(result.sent.total_s, 6),
         "timing": _timing(result),
+        **_excerpts(result.exchange),
+    }
+
+
+def _excerpts(exchange: Exchange) -> dict[str, Any]:
+    request = exchange.request
+    response = exchange.response
+    return {
         "request": {
             "method": request.method if request else "",
             "url": request.url if request else "",
@@ -165,6 +189,7 @@ class Casebook:
         self.severities: Counter[str] = Counter()  # of unwaived findings
         self.waived_seen: set[str] = set()
         self.generation: dict[str, dict[str, int]] = {}  # reports/generation.score, as it comes
+        self.spend = Tally()  # requests and tokens, in total and per suite, as records come
         for record in cases:
             self.add(record)
 
@@ -196,6 +221,7 @@ class Casebook:
                 total = self.generation.setdefault(mode, {"cases": 0, "2xx": 0})
                 total["cases"] += entry["cases"]
                 total["2xx"] += entry["2xx"]
+        self.spend.add(record)
         self.spool.add(record)
 
     def close(self) -> None:
@@ -210,6 +236,7 @@ class Casebook:
         faults: list[str],
         catalogue: dict[str, Any],
         collected: int | None = None,
+        budgets: Mapping[str, int | None] | None = None,
     ) -> dict[str, Any]:
         """The report (its ``cases`` read from the spool as it is written); ``collected`` is
         given when the run was interrupted (of how many)."""
@@ -223,6 +250,10 @@ class Casebook:
                 "base_url": shown_url(target.base_url),
                 "mode": mode,
                 "faults": faults,
+                "label": target.name,
+                "model": target.model,
+                "key_env": target.key_env,
+                "stub_upstream": target.stub_upstream,
             },
             "started_at": _iso(self.started),
             "finished_at": _iso(finished),
@@ -243,6 +274,7 @@ class Casebook:
                 for r, why in target.waivers.items()
             ],
             "rules": catalogue,
+            "spend": {**self.spend.to_dict(), "budgets": dict(budgets or {})},
             **({"generation": self.generation} if self.generation else {}),
         }
 
@@ -254,13 +286,21 @@ class Casebook:
         mode: str,
         faults: list[str],
         collected: int | None = None,
+        budgets: Mapping[str, int | None] | None = None,
     ) -> dict[str, Path]:
         from ..core.rules import catalogue
+        from ..reports.problem_list import annotate
         from ..reports.report import write_reports
 
         report = self.build(
-            target=target, mode=mode, faults=faults, catalogue=catalogue(), collected=collected
+            target=target,
+            mode=mode,
+            faults=faults,
+            catalogue=catalogue(),
+            collected=collected,
+            budgets=budgets,
         )
+        annotate(report)
         return write_reports(report, out)
 
     def _counts(self) -> dict[str, Any]:

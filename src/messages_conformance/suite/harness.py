@@ -7,16 +7,19 @@ into a failed test and carries every finding into the report.
 
 from __future__ import annotations
 
+import bisect
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..core.attribution import attribute
 from ..core.check import CheckResult, check_exchange
 from ..core.exchange import Exchange
 from ..core.expectations import SUITE_RULES as RULES
 from ..core.findings import Finding, Rule, Severity
 from ..core.spec import Spec
+from ..core.spend import Spend, of_usage
 from ..net.targets import Target
 from ..net.transport import Sent, TargetError, Transport, key_headers, scrubbed
 
@@ -74,9 +77,13 @@ class Result:
 
     @property
     def error_type(self) -> str | None:
-        error = self.checked.error
-        inner = error.get("error") if error else None
-        return inner.get("type") if isinstance(inner, dict) else None
+        """The error type the answer meant, read from foreign envelopes too: an OpenAI-style
+        ``{"error": {"type": ...}}`` body still says which type it meant (the envelope itself
+        is judged by http.error-envelope)."""
+        error = self.checked.error or self.checked.body
+        inner = error.get("error") if isinstance(error, dict) else None
+        kind = inner.get("type") if isinstance(inner, dict) else None
+        return kind if isinstance(kind, str) else None
 
     @property
     def text(self) -> str:
@@ -101,6 +108,10 @@ class Harness:
     findings: list[Finding] = field(default_factory=list)
     results: list[Result] = field(default_factory=list)
     sent_elsewhere: int = 0  # requests the case sent through another client (Schemathesis)
+    used_elsewhere: Spend = field(default_factory=Spend)  # tokens of those requests' answers
+    # (index of the first finding about it, exchange) for every exchange checked: which
+    # response a finding is about (reports show its request and response, a curl line)
+    exchanges: list[tuple[int, Exchange]] = field(default_factory=list)
     deadline_s: float | None = None  # a case's wall-clock limit over all its requests
     recorder: Recorder | None = None  # record mode: every exchange, scrubbed, into a cassette
     started: float = field(default_factory=time.monotonic)
@@ -152,10 +163,11 @@ class Harness:
             self.expect("transport.body-too-large", False, message, expected=f"<= {cap} bytes")
         checked = check_exchange(sent.exchange, self.spec, limits=self.target.timing)
         result = Result(sent, checked)
-        self.findings.extend(result.checked.findings)
+        self.add(result.checked.findings)
         self.results.append(result)
         if not judged:
             del self.findings[kept:]
+        self.exchanges.append((kept, sent.exchange))
         return result
 
     def _receive(self, transport: Transport, body: Any, **options: Any) -> Sent:
@@ -184,11 +196,32 @@ class Harness:
     def check(self, exchange: Exchange, *, sent: bool = False) -> CheckResult:
         """Check an exchange and keep its findings; ``sent``: the case sent it to the target
         through another client, so it counts as one of the run's requests."""
-        self.sent_elsewhere += sent
         exchange = scrubbed(exchange, self.target.secrets())
         checked = check_exchange(exchange, self.spec, limits=self.target.timing)
-        self.findings.extend(checked.findings)
+        self.exchanges.append((len(self.findings), exchange))
+        self.add(checked.findings)
+        if sent:
+            self.sent_elsewhere += 1
+            self.used_elsewhere.add(of_usage((checked.message or {}).get("usage")))
         return checked
+
+    def add(self, findings: Iterable[Finding]) -> None:
+        """Keep findings, as they count for this target (see core.attribution)."""
+        self.findings.extend(attribute(f, self.target.stub_upstream) for f in findings)
+
+    def exchange_of(self, index: int) -> int | None:
+        """Which checked exchange the finding at ``index`` is about (None: before any)."""
+        position = bisect.bisect_right([start for start, _ in self.exchanges], index) - 1
+        return position if position >= 0 else None
+
+    def spend(self) -> Spend:
+        """What the case cost: every request it sent (through the transport or another client)
+        and the tokens their answers report."""
+        spent = Spend(requests=len(self.results) + self.sent_elsewhere)
+        for result in self.results:
+            spent.add(of_usage((result.message or {}).get("usage")))
+        spent.add(self.used_elsewhere)
+        return spent
 
     def expect(
         self,
@@ -203,7 +236,7 @@ class Harness:
         """``ok``, or a finding of ``rule`` (a catalogue id, a ``Rule``, or an id of your own)."""
         if not ok:
             finding = rule_of(rule, severity).finding(message, expected=expected, received=received)
-            self.findings.append(finding)
+            self.add([finding])
         return ok
 
     def expect_status(

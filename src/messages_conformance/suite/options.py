@@ -22,6 +22,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--mconf-target", default=None, help="target profile name (default: local)")
     add("--mconf-base-url", default=None, help="one-off target base URL")
     add("--mconf-api-key-env", default=None, help="environment variable holding the key")
+    add("--mconf-label", default=None, help="the target's name in reports and cassettes")
+    add("--mconf-feature", action="append", default=[], help="optional scenario group (repeat)")
     add("--mconf-model", default=None, help="model name the gateway routes")
     add("--mconf-targets-file", default=None, type=Path, help="TOML file with more profiles")
     add("--mconf-mode", default="live", choices=MODES, help="live | record | replay")
@@ -90,3 +92,8 @@ def records_itself(config: pytest.Config) -> bool:
     return bool(
         option(config, "mode") == "record" and option(config, "record_mode") in (None, "all")
     )
+
+
+def budgets(config: pytest.Config) -> dict[str, int | None]:
+    """The run's budgets (``--mconf-max-requests``, ``--mconf-max-output-tokens``) by name."""
+    return {name: option(config, name) for name in ("max_requests", "max_output_tokens")}

@@ -21,7 +21,7 @@ from ..net.transport import Budget, BudgetExhausted, Timeouts, Transport, key_he
 from .casebook import Casebook, case_record
 from .failures import FailureLines, failure_text, headline, set_headline
 from .harness import Harness
-from .options import MODES, option, pytest_addoption, records_itself  # noqa: F401  (pytest finds the hook here)
+from .options import MODES, budgets, option, pytest_addoption, records_itself  # noqa: F401  (pytest finds the hook here)
 from .retention import Counted, Released, Shipped
 
 pytest_plugins = ["messages_conformance.suite.transit_fixtures"]  # transit runs (lazy imports)
@@ -81,6 +81,8 @@ def target_of(config: pytest.Config) -> targets.Target:
         key_env=option(config, "api_key_env"),
         model=option(config, "model"),
         user_file=option(config, "targets_file"),
+        label=option(config, "label"),
+        features=option(config, "feature"),
     )
     upstream, key_env = option(config, "upstream"), option(config, "upstream_key_env")
     if upstream or key_env:
@@ -342,6 +344,7 @@ class Collector:
             mode=option(self.config, "mode"),
             faults=option(self.config, "fault"),
             collected=session.testscollected if interrupted else None,
+            budgets=budgets(self.config),
         )
 
     def pytest_unconfigure(self) -> None:
