@@ -25,6 +25,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from messages_conformance.recordings.recording import RecordingMissing
 from messages_conformance.suite import examples
+from messages_conformance.suite.drawn_cases import Drawn
 from messages_conformance.suite.generated import clamp_case, failure_finding, pin_generation
 from messages_conformance.suite.generation import (
     call_headers,
@@ -94,25 +95,30 @@ DRAWS = settings(
 
 @positive.parametrize()
 @DRAWS
-def test_positive(case: Any, mconf: Harness, generator_versions: None) -> None:
+def test_positive(case: Any, mconf: Harness, generator_versions: None, mconf_drawn: Drawn) -> None:
     """Each valid generated request is answered 2xx with a response that fits the contract."""
-    exercise(case, mconf)
+    exercise(case, mconf, mconf_drawn)
 
 
 @negative.parametrize()
 @DRAWS
-def test_negative(case: Any, mconf: Harness, generator_versions: None) -> None:
+def test_negative(case: Any, mconf: Harness, generator_versions: None, mconf_drawn: Drawn) -> None:
     """Each invalid generated request is refused with a response that fits the contract."""
-    exercise(case, mconf)
+    exercise(case, mconf, mconf_drawn)
 
 
-def exercise(case: Any, mconf: Harness) -> None:
-    """Send one generated case, check the answer with our rules and Schemathesis' checks."""
-    clamp_case(case, mconf.target)
+def exercise(case: Any, mconf: Harness, drawn: Drawn) -> None:
+    """Send one generated case, check the answer with our rules and Schemathesis' checks.
+
+    Record mode keeps each case sent (``drawn``); replay sends the kept ones again as they were
+    (suite/drawn_cases.py), without drawing them."""
+    if not drawn.replaying:
+        clamp_case(case, mconf.target)
     headers = call_headers(case, mconf.auth_headers())
     before = len(mconf.findings)
     with sending(mconf):  # our checks run on the answer as the harness receives it
         response = call(case, headers)
+        drawn.keep(case)  # as sent, its metadata frozen by the call
         exchange = mconf.results[-1].exchange if mconf.results else None
         count(mconf.tally, mode_of(case), response.status_code)
         for check in CHECKS:  # one at a time, so each failure is named after its check

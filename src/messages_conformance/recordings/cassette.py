@@ -77,8 +77,10 @@ _CassetteLoader.add_multi_constructor("tag:yaml.org,2002:python/", _refuse)
 
 
 RECORDING_SUFFIXES = (".yaml", ".yml", ".json", ".sse")
-# files mconf writes beside the cassettes that are not recordings (suites/test_generated.py)
+# files mconf writes beside the cassettes that are not recordings (suites/test_generated.py):
+# the generators' versions, and the generated cases a cassette answers (suite/drawn_cases.py)
 TOOL_FILES = frozenset({"generators.json"})
+TOOL_SUFFIXES = (".cases.json",)
 
 
 def recording_files(paths: Sequence[Path]) -> list[Path]:
@@ -92,7 +94,10 @@ def recording_files(paths: Sequence[Path]) -> list[Path]:
         inside = sorted(
             p
             for p in path.rglob("*")
-            if p.suffix.lower() in RECORDING_SUFFIXES and p.name not in TOOL_FILES and p.is_file()
+            if p.suffix.lower() in RECORDING_SUFFIXES
+            and p.name not in TOOL_FILES
+            and not p.name.endswith(TOOL_SUFFIXES)
+            and p.is_file()
         )
         if not inside:
             raise UnusableInput(f"{path}: no recordings (*.yaml, *.json, *.sse) in this folder")

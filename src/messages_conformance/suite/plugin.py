@@ -24,7 +24,8 @@ from .harness import Harness
 from .options import MODES, budgets, option, pytest_addoption, records_itself  # noqa: F401  (pytest finds the hook here)
 from .retention import Counted, Released, Shipped
 
-pytest_plugins = ["messages_conformance.suite.transit_fixtures"]  # transit runs (lazy imports)
+# transit runs (lazy imports); generated cases kept beside their cassettes for replay
+pytest_plugins = [f"{__package__}.{name}" for name in ("transit_fixtures", "drawn_cases")]
 
 REPLAY_BASE_URL = "http://127.0.0.1:9"  # never contacted: replay answers from cassettes
 CASEBOOK = pytest.StashKey[Casebook]()
