@@ -16,8 +16,7 @@
 from __future__ import annotations
 
 import contextlib
-import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,8 +29,9 @@ from vcr.util import read_body  # type: ignore[import-untyped]
 from ..core.exchange import Exchange
 from ..net import disguises
 from ..net.errors import in_chain
-from ..net.secrets import CREDENTIAL_HEADERS, REDACTED, credential_marker, secret_header
-from .matching import body_difference
+from ..net.secrets import credential_marker, secret_header
+from .matching import MATCHERS, credential_class
+from .matching import header_text as _text
 from .modes import vcr_mode
 from .storage import AtomicPersister, UnreadableCassette, YamlSerializer, shown
 from .timings import TIMING_KEY, timed
@@ -110,12 +110,6 @@ class CassetteRecorder:
 # -- redaction ---------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        value = value[0] if value else ""
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
 class Redactor:
     """vcrpy filters hiding credentials and the given secret values; idempotent."""
 
@@ -162,69 +156,6 @@ class Redactor:
 
 
 # -- matching ----------------------------------------------------------------------------------
-
-
-def credential_class(headers: Mapping[str, Any]) -> str:
-    """``none``, ``target``, ``wrong``, ``bearer-target``, … (``+``-joined when both are sent)."""
-    classes = [
-        credential_marker(name, _text(headers[name])).removeprefix(REDACTED)
-        for name in CREDENTIAL_HEADERS
-        if name in headers
-    ]
-    return "+".join(classes) or "none"
-
-
-def credential(r1: Any, r2: Any) -> None:
-    """No-key and wrong-key probes must never get the authenticated recording."""
-    one, two = credential_class(r1.headers), credential_class(r2.headers)
-    if one != two:
-        raise AssertionError(f"{one} != {two}")
-
-
-def _header(request: Any, name: str) -> str | None:
-    return _text(request.headers[name]) if name in request.headers else None
-
-
-def anthropic_version(r1: Any, r2: Any) -> None:
-    one, two = _header(r1, "anthropic-version"), _header(r2, "anthropic-version")
-    if one != two:
-        raise AssertionError(f"{one!r} != {two!r}")
-
-
-def _betas(request: Any) -> list[str] | None:
-    value = _header(request, "anthropic-beta")
-    return None if value is None else [b.strip() for b in value.split(",")]
-
-
-def anthropic_beta(r1: Any, r2: Any) -> None:
-    one, two = _betas(r1), _betas(r2)
-    if one != two:
-        raise AssertionError(f"{one!r} != {two!r}")
-
-
-def _canonical_body(request: Any) -> bytes:
-    body = read_body(request)
-    raw = body.encode() if isinstance(body, str) else bytes(body or b"")
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        return raw
-    return json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode()
-
-
-def json_body(r1: Any, r2: Any) -> None:
-    """Bodies equal as JSON (key order and spacing ignored), else byte for byte."""
-    one, two = _canonical_body(r1), _canonical_body(r2)
-    if one != two:
-        raise AssertionError(body_difference(one, two))
-
-
-MATCHERS: Final = {
-    "json_body": json_body,
-    "credential": credential,
-    "anthropic_version": anthropic_version,
-    "anthropic_beta": anthropic_beta,
-}
 
 
 # -- the VCR -----------------------------------------------------------------------------------
