@@ -11,7 +11,8 @@ import pytest
 
 from messages_conformance.suite.harness import Harness
 
-pytestmark = pytest.mark.mconf_feature("pacing-markers")
+# alone: with -j, no case runs ahead meanwhile (they share the CPU with the embedded gateway)
+pytestmark = [pytest.mark.mconf_feature("pacing-markers"), pytest.mark.mconf_alone]
 
 WORDS = " ".join(f"word{i}" for i in range(30))  # a 15-delta answer: 20 events in all
 

@@ -78,6 +78,14 @@ def _parser() -> ArgumentParser:
         "-n", "--workers", type=int, default=0, help="pytest-xdist workers (0: none)"
     )
     parser.add_argument(
+        "-j",
+        "--concurrency",
+        type=int,
+        default=1,
+        help="cases in flight at once, in threads of one process (live and record runs; "
+        "results and reports as with 1, the default)",
+    )
+    parser.add_argument(
         "--report-dir", type=Path, default=Path("reports"), help="where runs are written"
     )
     parser.add_argument("--cassette-dir", type=Path, default=Path("cassettes"))
@@ -172,6 +180,10 @@ def _check(args: argparse.Namespace) -> targets.Target:
         target.require_key()
     if args.workers < 0:
         raise UsageError("-n must be 0 or more")
+    if args.concurrency < 1:
+        raise UsageError(f"-j must be 1 or more, not {args.concurrency}")
+    if args.concurrency > 1 and args.workers:
+        raise UsageError("-j and -n do not combine: use -j for a live run, -n for CPU-bound work")
     _check_limits(args)
     if args.spec_dir is not None:
         load_spec(args.spec_dir)
@@ -252,6 +264,7 @@ def _pytest_args(args: argparse.Namespace, run_dir: Path) -> list[str]:
         "--mconf-max-requests": args.max_requests,
         "--mconf-max-output-tokens": args.max_output_tokens,
         "--mconf-rate-limit": args.rate_limit or None,
+        "--mconf-concurrency": args.concurrency if args.concurrency > 1 else None,
         "--mconf-timeout-s": args.timeout_s,
         "--mconf-connect-timeout-s": args.connect_timeout_s,
         "--mconf-deadline-s": args.deadline_s,

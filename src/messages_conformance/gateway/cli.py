@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import NoReturn, TextIO
 
 from . import __doc__ as PACKAGE_DOC
-from .config import API_KEY_ENV, DEFAULT_API_KEY, VERSION_POLICIES, GatewayConfig
+from .config import API_KEY_ENV, DEFAULT_API_KEY, MAX_BODY_BYTES, VERSION_POLICIES, GatewayConfig
 from .faults import FAULTS, UnknownFault, select
 from .server import bind, url_of, uvicorn_server
 
@@ -48,6 +48,12 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--list-faults", action="store_true", help="list the named faults and exit")
     cli.add_argument("--latency-ms", type=float, default=0.0, help="delay before each answer")
     cli.add_argument("--event-delay-ms", type=float, default=0.0, help="delay between events")
+    cli.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=MAX_BODY_BYTES,
+        help="request body limit, 413 above it (default 32 MiB, as the official API)",
+    )
     return cli
 
 
@@ -60,6 +66,7 @@ def config_from(args: argparse.Namespace) -> GatewayConfig:
         faults=tuple(args.fault),
         latency_ms=args.latency_ms,
         event_delay_ms=args.event_delay_ms,
+        max_body_bytes=args.max_body_bytes,
     )
 
 

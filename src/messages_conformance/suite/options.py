@@ -47,6 +47,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add("--mconf-max-output-tokens", default=None, type=int, help="output-token budget")
     add("--mconf-rate-limit", default=0.0, type=float, help="max requests per second")
     add(
+        "--mconf-concurrency",
+        default=1,
+        type=int,
+        help="cases in flight at once, in threads (live and record runs; default 1)",
+    )
+    add(
         "--mconf-progress",
         dest="mconf_progress",
         action="store_const",

@@ -43,6 +43,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if option(config, "report_dir") is not None:  # a conformance run: where its cases run
         config.pluginmanager.register(Released(), "mconf-released")
+    from .concurrency import register
+
+    register(config, HARNESS, RECORDER)  # -j: cases run ahead, in threads (its marker always)
     if hasattr(config, "workerinput"):
         if option(config, "report_dir") is not None:  # a conformance run, not any xdist run
             config.pluginmanager.register(Shipped(config), "mconf-shipped")
