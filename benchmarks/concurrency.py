@@ -9,7 +9,9 @@ process of its own on loopback, as a remote target would be), under a profile th
 1. the default suites (`mconf run`), sequential, then `-j JOBS` (in-process concurrency),
    then `-n WORKERS` (xdist);
 2. the suites that only send (auth, headers, requests, scenarios, errors, clients), sequential
-   then `-j JOBS`.
+   then `-j JOBS`;
+3. the default suites against the embedded gateway (`mconf run --latency-ms 200`), sequential
+   then `-j JOBS` (which serves the embedded gateway from a process of its own).
 
 Rounds repeat (the machine is shared: other processes come and go); the medians of the ratios
 are printed with the load average before each round. Goal (issue 14): >= 3x.
@@ -68,16 +70,18 @@ def served(latency_ms: int) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def timed(profile: Path, argv: Sequence[str]) -> float:
-    """Wall time of one whole `mconf run` process (exit 0 required); the recorded suite checks
-    the `local` target's cassettes."""
+def timed(argv: Sequence[str], profile: Path | None = None) -> float:
+    """Wall time of one whole `mconf run` process (exit 0 required). With ``profile``: against
+    the served target, its recorded suite checking the `local` target's cassettes."""
     with tempfile.TemporaryDirectory() as reports:
-        cassettes = Path(reports) / "cassettes"
-        cassettes.mkdir()
-        (cassettes / "slow").symlink_to(ROOT / "cassettes" / "local")
         command = [sys.executable, "-m", "messages_conformance", "run", "-q", "--no-progress"]
-        command += ["--targets-file", str(profile), "--target", "slow", "--report-dir", reports]
-        command += ["--cassette-dir", str(cassettes)]
+        command += ["--report-dir", reports]
+        if profile is not None:
+            cassettes = Path(reports) / "cassettes"
+            cassettes.mkdir()
+            (cassettes / "slow").symlink_to(ROOT / "cassettes" / "local")
+            command += ["--targets-file", str(profile), "--target", "slow"]
+            command += ["--cassette-dir", str(cassettes)]
         env = {**os.environ, KEY_ENV: KEY}
         start = time.perf_counter()
         done = subprocess.run([*command, *argv], cwd=ROOT, capture_output=True, text=True, env=env)
@@ -101,38 +105,31 @@ def main() -> None:
     args = parser.parse_args()
     jobs, workers = ["-j", str(args.jobs)], ["-n", str(args.workers)]
     sending = [item for name in SENDING for item in ("--suite", name)]
-    ratios: dict[str, list[float]] = {"all -j": [], "all -n": [], "sending -j": []}
+    embedded = ["--latency-ms", str(args.latency_ms)]
+    ratios: dict[str, list[float]] = {}
     print(f"{os.cpu_count()} cores; target: mconf serve --latency-ms {args.latency_ms}")
     with tempfile.TemporaryDirectory() as folder, served(args.latency_ms) as url:
         profile = Path(folder) / "targets.toml"
         profile.write_text(PROFILE.format(latency=args.latency_ms, url=url, key_env=KEY_ENV))
+        runs = [  # name, the sequential run, the concurrent ones
+            ("default suites", [], profile, [jobs, *([workers] if args.workers else [])]),
+            ("sending suites", sending, profile, [jobs]),
+            ("default suites, embedded gateway", embedded, None, [jobs]),
+        ]
         for round_ in range(1, args.pairs + 1):
             print(f"round {round_}: {load()}")
-            sequential = timed(profile, [])
-            concurrent = timed(profile, jobs)
-            ratios["all -j"].append(sequential / concurrent)
-            row = f"  default suites: sequential {sequential:6.1f} s, -j {args.jobs} "
-            row += f"{concurrent:6.1f} s ({sequential / concurrent:4.2f}x)"
-            if args.workers:
-                xdist = timed(profile, workers)
-                ratios["all -n"].append(sequential / xdist)
-                row += f", -n {args.workers} {xdist:6.1f} s ({sequential / xdist:4.2f}x)"
-            print(row)
-            alone, together = timed(profile, sending), timed(profile, [*sending, *jobs])
-            ratios["sending -j"].append(alone / together)
-            print(
-                f"  sending suites: sequential {alone:6.1f} s, -j {args.jobs} {together:6.1f} s "
-                f"({alone / together:4.2f}x)"
-            )
-    print(f"medians of {args.pairs} rounds ({load()}):")
-    names = {
-        "all -j": f"default suites, -j {args.jobs} over sequential",
-        "all -n": f"default suites, -n {args.workers} over sequential",
-        "sending -j": f"sending suites, -j {args.jobs} over sequential",
-    }
+            for name, argv, target, variants in runs:
+                sequential = timed(argv, target)
+                row = f"  {name:33} sequential {sequential:5.1f} s"
+                for variant in variants:
+                    took = timed([*argv, *variant], target)
+                    key = f"{name}, {' '.join(variant)} over sequential"
+                    ratios.setdefault(key, []).append(sequential / took)
+                    row += f", {' '.join(variant)} {took:5.1f} s ({sequential / took:4.2f}x)"
+                print(row)
+    print(f"medians of {args.pairs} round(s) ({load()}); goal >= 3x:")
     for key, values in ratios.items():
-        if values:
-            print(f"  {names[key]:45} {statistics.median(values):5.2f}x  (goal >= 3x)")
+        print(f"  {key:55} {statistics.median(values):5.2f}x")
 
 
 if __name__ == "__main__":

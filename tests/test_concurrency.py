@@ -69,34 +69,25 @@ def test_a_concurrent_record_leaves_a_sequential_recording_unchanged(
 ) -> None:
     """Recorded with -j over a sequential recording: every cassette byte for byte as it was
     (generated cases draw the same examples in their threads), and it replays."""
-    cassettes = tmp_path / "cassettes"
-    argv = ["--mode", "record", "--cassette-dir", str(cassettes), "--report-dir", str(tmp_path)]
-    suites = [*SENDING, "--suite", "generated"]
-    assert run(*argv, *suites)[0] == 0
+    cassettes, fresh = tmp_path / "cassettes", tmp_path / "fresh"
+    suites = [*SENDING, "--suite", "generated", "--report-dir", str(tmp_path)]
+    record = [*suites, "--mode", "record", "--cassette-dir"]
+    code, out = run(*record, str(cassettes))
+    assert code == 0, out
     before = {p: p.read_bytes() for p in sorted(cassettes.rglob("*")) if p.is_file()}
     assert len(before) > 60
-    assert run(*argv, *suites, "-j", "8")[0] == 0
+    code, out = run(*record, str(cassettes), "-j", "8")
+    assert code == 0, out
     after = {p: p.read_bytes() for p in sorted(cassettes.rglob("*")) if p.is_file()}
     assert after.keys() == before.keys()
-    assert [p for p in before if before[p] != after[p]] == []
-    fresh = tmp_path / "fresh"  # recorded from nothing with -j: the same requests
-    code, _ = run(
-        *suites,
-        "--mode",
-        "record",
-        "--cassette-dir",
-        str(fresh),
-        "-j",
-        "8",
-        "--report-dir",
-        str(tmp_path),
-    )
-    assert code == 0
+    assert [p.name for p in before if before[p] != after[p]] == []
+    code, out = run(*record, str(fresh), "-j", "8")  # from nothing: the same requests
+    assert code == 0, out
     assert sorted(p.relative_to(fresh) for p in fresh.rglob("*.yaml")) == sorted(
         p.relative_to(cassettes) for p in cassettes.rglob("*.yaml")
     )
-    replay = ["--mode", "replay", "--cassette-dir", str(fresh), "--report-dir", str(tmp_path)]
-    assert run(*replay, *suites)[0] == 0
+    code, out = run(*suites, "--mode", "replay", "--cassette-dir", str(fresh))
+    assert code == 0, out
 
 
 def test_the_budget_goes_to_the_cases_in_their_order(in_repo: None, tmp_path: Path) -> None:

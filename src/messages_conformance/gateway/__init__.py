@@ -45,6 +45,7 @@ from __future__ import annotations
 from .app import create_app
 from .config import DEFAULT_API_KEY, DEFAULT_MODELS, GatewayConfig
 from .faults import FAULTS, UnknownFault
+from .process import GatewayProcess, serve_in_process
 from .server import RunningGateway, serve_in_thread
 
 __all__ = [
@@ -52,8 +53,10 @@ __all__ = [
     "DEFAULT_MODELS",
     "FAULTS",
     "GatewayConfig",
+    "GatewayProcess",
     "RunningGateway",
     "UnknownFault",
     "create_app",
+    "serve_in_process",
     "serve_in_thread",
 ]

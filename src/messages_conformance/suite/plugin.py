@@ -117,7 +117,7 @@ def mconf_target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
 
         yield target.with_base_url(address(config, PROXY_URL) or REPLAY_BASE_URL)
         return
-    from ..gateway import GatewayConfig, serve_in_thread
+    from ..gateway import GatewayConfig, serve_in_process, serve_in_thread
 
     gateway = GatewayConfig(
         api_keys=(target.require_key(),),
@@ -127,7 +127,8 @@ def mconf_target(request: pytest.FixtureRequest) -> Iterator[targets.Target]:
         latency_ms=option(config, "latency_ms"),
         max_body_bytes=target.max_request_bytes,
     )
-    with serve_in_thread(gateway) as running:
+    threads = config.pluginmanager.has_plugin("mconf-concurrency")  # -j: its own process
+    with (serve_in_process if threads else serve_in_thread)(gateway) as running:
         yield target.with_base_url(running.base_url)
 
 
