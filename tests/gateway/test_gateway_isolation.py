@@ -41,9 +41,11 @@ def test_public_api() -> None:
         "DEFAULT_MODELS",
         "FAULTS",
         "GatewayConfig",
+        "GatewayProcess",
         "RunningGateway",
         "UnknownFault",
         "create_app",
+        "serve_in_process",
         "serve_in_thread",
     }
     for name in gateway.__all__:
