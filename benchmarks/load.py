@@ -54,6 +54,7 @@ GROWTH_LIMIT_KIB = 4.0
 CONTROLLER_LIMIT_KIB = 0.5  # the controller keeps nothing per case (issue 14: flat)
 CONTROLLER_LIMIT_MIB = 300.0
 MEASURED = 500  # cases after warm-up before a per-case growth is judged (page-size noise)
+CALIBRATION_ROUNDS = 10  # one round is mostly start-up: the estimate came out 2x long
 RSS_DIR = "MCONF_LOAD_RSS_DIR"
 ROUNDS_ENV = "MCONF_LOAD_ROUNDS"
 # `mconf run` in a process that writes its own peak memory when the run is over
@@ -269,7 +270,7 @@ def controller_lines(result: dict[str, Any]) -> tuple[list[str], bool]:
     warm = next((s for s in samples if s["cases"] >= WARM), samples[0])
     rows = [("start (warm)", warm)]
     minute = 1
-    for sample in samples:
+    for sample in samples[:-1]:  # the last one is taken after the reports were written
         if sample["t"] >= 60 * minute:
             rows.append((f"minute {minute}", sample))
             minute = int(sample["t"] // 60) + 1
@@ -318,9 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        calibration = run(args.workers, 1, folder)
+        calibration = run(args.workers, CALIBRATION_ROUNDS, folder)
         expected = {base_id(i) for i in calibration["ids"]}
-        per_round = _seconds_per_round(calibration)
+        per_round = _seconds_per_round(calibration) / CALIBRATION_ROUNDS
         rounds = args.rounds or max(2, math.ceil(args.minutes * 60 / per_round))
         print(f"calibration: {len(expected)} cases per round, about {per_round:.2f} s per round")
         print(f"load run: {rounds} rounds x {len(expected)} cases at -n {args.workers} ...")
