@@ -295,7 +295,10 @@ def controller_lines(result: dict[str, Any]) -> tuple[list[str], bool]:
         f"half); peak {peak:.1f} MiB; writing the reports and reading the verdict raised the "
         f"peak by {writing / 1024:.1f} MiB"
     )
-    flat = (per_case is None or per_case <= CONTROLLER_LIMIT_KIB) and peak < CONTROLLER_LIMIT_MIB
+    # judged on the second half: the first cases fill bounded buffers (the spool's 2 MiB,
+    # evidence of the first 500 passing cases, the progress count's recent ids)
+    slope = late if late is not None else per_case
+    flat = (slope is None or slope <= CONTROLLER_LIMIT_KIB) and peak < CONTROLLER_LIMIT_MIB
     return lines, flat
 
 
@@ -348,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "yes" if flat else "NO"
     print(f"worker memory flat (<= {GROWTH_LIMIT_KIB} KiB per case): {verdict}")
     print(
-        f"controller flat (<= {CONTROLLER_LIMIT_KIB} KiB per case, peak < "
+        f"controller flat (<= {CONTROLLER_LIMIT_KIB} KiB per case over the second half, peak < "
         f"{CONTROLLER_LIMIT_MIB:.0f} MiB): {'yes' if controller_flat else 'NO'}"
     )
     good = not problems and flat and controller_flat and report["verdict"] == "pass"
