@@ -14,16 +14,15 @@ import os
 import subprocess
 import sys
 import threading
-from types import TracebackType
 from typing import Any
 
 from .config import GatewayConfig
-from .server import READY_TIMEOUT_S, bind, url_of
+from .server import READY_TIMEOUT_S, Served, bind, url_of
 
 __all__ = ["GatewayProcess", "serve_in_process"]
 
 
-class GatewayProcess:
+class GatewayProcess(Served):
     """A gateway served by a child process; a context manager that stops it on exit."""
 
     def __init__(self, config: GatewayConfig, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -63,17 +62,6 @@ class GatewayProcess:
         if self._process.stdout is not None:
             self._process.stdout.close()
         self._socket.close()
-
-    def __enter__(self) -> GatewayProcess:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def serve_in_process(

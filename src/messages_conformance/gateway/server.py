@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -76,7 +76,25 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-class RunningGateway:
+class Served:
+    """A gateway being served: a context manager whose ``with`` block ends with ``stop()``."""
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class RunningGateway(Served):
     """A gateway served from a daemon thread; a context manager that stops it on exit."""
 
     def __init__(self, config: GatewayConfig, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -101,17 +119,6 @@ class RunningGateway:
         self._server.should_exit = True
         self._thread.join(READY_TIMEOUT_S)
         self._socket.close()
-
-    def __enter__(self) -> RunningGateway:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def serve_in_thread(
