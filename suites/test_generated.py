@@ -73,7 +73,7 @@ def generator_versions(request: pytest.FixtureRequest, mconf_target: Any) -> Non
             raise RecordingMissing(
                 f"generated cases were recorded with {recorded} but {installed} is installed: "
                 "Hypothesis draws differ across versions; install with `-c constraints.txt` "
-                f"or re-record with `mconf run --target {mconf_target.name} --mode record`"
+                f"or re-record with {mconf_target.record_command()}"
             )
 
 

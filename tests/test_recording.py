@@ -23,6 +23,7 @@ import yaml
 from vcr.request import Request  # type: ignore[import-untyped]
 from vcr.stubs import VCRHTTPResponse  # type: ignore[import-untyped]
 
+from messages_conformance.net.targets import resolve
 from messages_conformance.net.transport import WRONG_KEY, Sent, Transport
 from messages_conformance.recordings import recording
 from messages_conformance.recordings.recording import (
@@ -38,6 +39,7 @@ from messages_conformance.recordings.recording import (
 )
 
 CANARY = "sk-ant-canary-7f3e9c1d2b4a6e8f0a1b2c3d"
+LOCAL = resolve("local").record_command()  # `mconf run --target local --mode record`
 BODY: dict[str, Any] = {
     "model": "m",
     "max_tokens": 8,
@@ -111,14 +113,14 @@ def transport(base_url: str, key: str = CANARY) -> Transport:
 
 def record(tmp_path: Path, base_url: str, name: str = "test_x", **send: Any) -> Path:
     config = make_vcr(tmp_path, "record", secrets=[CANARY])
-    with use_cassette(config, name, target="local"), transport(base_url) as client:
+    with use_cassette(config, name, record_with=LOCAL), transport(base_url) as client:
         client.send(BODY, **send)
     return tmp_path / f"{name}.yaml"
 
 
 def replay(tmp_path: Path, name: str = "test_x", **send: Any) -> Sent:
     config = make_vcr(tmp_path, "replay", secrets=[CANARY])
-    with use_cassette(config, name, target="local"), transport(nowhere()) as client:
+    with use_cassette(config, name, record_with=LOCAL), transport(nowhere()) as client:
         return client.send(BODY, **send)
 
 
@@ -150,7 +152,7 @@ def test_gzip_is_stored_decoded_and_replays_as_the_live_exchange(
     tmp_path: Path, server: str
 ) -> None:
     config = make_vcr(tmp_path, "record")
-    with use_cassette(config, "gz", target="local"), transport(server) as client:
+    with use_cassette(config, "gz", record_with=LOCAL), transport(server) as client:
         live = client.send(BODY, path="/gzip").exchange.response
     stored = interactions(tmp_path / "gz.yaml")[0]["response"]
     assert "content-encoding" not in {k.lower() for k in stored["headers"]}
@@ -168,7 +170,7 @@ def test_record_mode_starts_a_fresh_cassette(tmp_path: Path, server: str) -> Non
 
 def test_requests_records_and_replays_with_the_read1_shim(tmp_path: Path, server: str) -> None:
     for mode, url in (("record", server), ("replay", nowhere())):
-        with use_cassette(make_vcr(tmp_path, mode), "req", target="local"):
+        with use_cassette(make_vcr(tmp_path, mode), "req", record_with=LOCAL):
             response = requests.post(f"{url}/sse", json=BODY, stream=True, timeout=5)
             assert response.raw.read1(1024, decode_content=True) == SSE
             assert response.raw.read1(1024, decode_content=True) == b""
@@ -178,7 +180,7 @@ def test_schemathesis_reads_a_replayed_event_stream(tmp_path: Path, server: str)
     from schemathesis.transport.requests import _iter_event_stream
 
     for mode, url in (("record", server), ("replay", nowhere())):
-        with use_cassette(make_vcr(tmp_path, mode), "st", target="local"):
+        with use_cassette(make_vcr(tmp_path, mode), "st", record_with=LOCAL):
             response = requests.post(f"{url}/sse", json=BODY, stream=True, timeout=5)
             assert b"".join(_iter_event_stream(response)) == SSE
 
@@ -284,7 +286,7 @@ def test_json_bodies_match_canonically(tmp_path: Path, server: str) -> None:
     record(tmp_path, server)
     reordered = json.dumps(dict(reversed(BODY.items())), indent=2).encode()
     config = make_vcr(tmp_path, "replay")
-    with use_cassette(config, "test_x", target="local"), transport(nowhere()) as client:
+    with use_cassette(config, "test_x", record_with=LOCAL), transport(nowhere()) as client:
         assert client.send(reordered).exchange.response.status == 200
 
 
@@ -293,7 +295,7 @@ def test_a_second_identical_request_needs_its_own_recording(tmp_path: Path, serv
     config = make_vcr(tmp_path, "replay")
     with (
         pytest.raises(RecordingMissing, match="already played back"),
-        use_cassette(config, "test_x", target="local"),
+        use_cassette(config, "test_x", record_with=LOCAL),
         transport(nowhere()) as client,
     ):
         client.send(BODY)
@@ -371,7 +373,7 @@ WRITER = textwrap.dedent(
     client = httpx.Client(transport=httpx.MockTransport(answer))
     for round in range(10_000):
         for n in range(4):
-            with use_cassette(config, f"c{n}", target="local"):
+            with use_cassette(config, f"c{n}"):
                 client.post("http://gw/v1/messages", json={"round": round})
         if round == 0:
             print("ready", flush=True)

@@ -170,11 +170,9 @@ def _check(args: argparse.Namespace) -> targets.Target:
     if args.mode == "replay":
         folder = args.cassette_dir / target.name
         if not folder.is_dir():
-            again = f"`mconf run --target {target.name} --mode record`"
-            if args.label or args.base_url:
-                again = "the same target options and `--mode record`"
             raise UsageError(
-                f"no cassettes for target {target.name!r} in {folder}; record them with {again}"
+                f"no cassettes for target {target.name!r} in {folder}; record them with "
+                f"{target.record_command()}"
             )
     else:
         target.require_key()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -82,6 +83,7 @@ class Target:
     embedded_proxy: bool = False  # the reference proxy in front of the scripted upstream
     stub_upstream: bool = False  # model-behaviour rules are notices (core.attribution)
     source: str = "built-in"  # where the profile came from: built-in, ./mconf.toml, a file
+    named: tuple[str, ...] = ()  # the `mconf run` options that named it (record_command)
 
     @property
     def model(self) -> str:
@@ -124,6 +126,15 @@ class Target:
 
     def with_base_url(self, base_url: str) -> Target:
         return replace(self, base_url=base_url)
+
+    def record_command(self) -> str:
+        """How to (re-)record this target's cassettes, named as the run named it (profile,
+        --base-url, --label, transit upstream): `` `mconf run --label gw-a ... --mode record` ``."""
+        upstream = ["--upstream", self.upstream] if self.upstream else []
+        if self.upstream and self.upstream_key_env:
+            upstream += ["--upstream-key-env", self.upstream_key_env]
+        words = ["mconf", "run", *self.named, *upstream, "--mode", "record"]
+        return f"`{shlex.join(words)}`"
 
 
 def builtin_profiles() -> dict[str, dict[str, Any]]:
@@ -201,13 +212,38 @@ def resolve(
             target = replace(target, key_env=key_env)
     if model:
         target = replace(target, models=(model, *target.models))
+    named = _named(name, base_url, key_env, model, user_file, label, features)
     if base_url and not label:
         label = _label_from(base_url, target.model)
     return replace(
         target,
         name=_check_label(label) if label is not None else target.name,
         features=target.features | _check_features(features),
+        named=named,
     )
+
+
+def _named(
+    name: str | None,
+    base_url: str | None,
+    key_env: str | None,
+    model: str | None,
+    user_file: Path | None,
+    label: str | None,
+    features: Iterable[str],
+) -> tuple[str, ...]:
+    """The options of ``resolve``'s arguments as `mconf run` takes them (a URL's secrets
+    shown as markers, never as they are)."""
+    given = [
+        ("--target", name),
+        ("--targets-file", str(user_file) if user_file else None),
+        ("--base-url", disguises.shown_url(base_url) if base_url else None),
+        ("--api-key-env", key_env),
+        ("--model", model),
+        ("--label", label),
+        *(("--feature", feature) for feature in sorted(set(features))),
+    ]
+    return tuple(word for option, value in given if value for word in (option, value))
 
 
 def _label_from(url: str, model: str) -> str:

@@ -54,6 +54,7 @@ __all__ = [
 
 RECORD_MODES: Final = {"replay": "none", "record": "all"}
 SERIALIZER: Final = "mconf-yaml"
+RECORD_COMMAND: Final = "`mconf run --mode record`"  # the local target's; runs pass their own
 MATCH_ON: Final = (
     "method",
     "path",  # scheme, host and port left out: the local gateway binds a random port
@@ -192,8 +193,11 @@ def make_vcr(
 
 
 @contextlib.contextmanager
-def use_cassette(config: Any, path: str | Path, *, target: str) -> Iterator[Any]:
-    """``config.use_cassette(path)``, turning a replay miss raised inside into RecordingMissing.
+def use_cassette(
+    config: Any, path: str | Path, *, record_with: str = RECORD_COMMAND
+) -> Iterator[Any]:
+    """``config.use_cassette(path)``, turning a replay miss raised inside into RecordingMissing
+    whose fix is ``record_with`` (the target's ``record_command()``).
 
     Only exceptions raised inside the ``with`` body are seen: a pytest fixture never is
     (pytest does not throw test failures into fixtures); use ``replay_miss`` in a hook there.
@@ -205,7 +209,7 @@ def use_cassette(config: Any, path: str | Path, *, target: str) -> Iterator[Any]
         miss = replay_miss(exc)
         if miss is None:
             raise
-        raise translate_replay_error(miss, miss.cassette.path, target) from exc
+        raise translate_replay_error(miss, miss.cassette.path, record_with) from exc
 
 
 def replay_miss(exc: BaseException) -> Any:
@@ -213,12 +217,15 @@ def replay_miss(exc: BaseException) -> Any:
     return in_chain(exc, CannotOverwriteExistingCassetteException)
 
 
-def translate_replay_error(exc: Any, cassette_path: str | Path, target: str) -> RecordingMissing:
-    """One line: what was sent, which cassette, what the closest recording differs in, the fix."""
+def translate_replay_error(
+    exc: Any, cassette_path: str | Path, record_with: str = RECORD_COMMAND
+) -> RecordingMissing:
+    """One line: what was sent, which cassette, what the closest recording differs in, the fix
+    (``record_with``: the command that records the run's target, as the run named it)."""
     request = exc.failed_request
     query = f"?{request.parsed_uri.query}" if request and request.parsed_uri.query else ""
     what = f"{request.method} {request.path}{query}" if request else "a request"
-    fix = f"record it with `mconf run --target {target} --mode record`"
+    fix = f"record it with {record_with}"
     return RecordingMissing(f"no recording for {what} in {shown(cassette_path)}{_why(exc)}; {fix}")
 
 

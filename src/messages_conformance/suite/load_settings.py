@@ -45,6 +45,7 @@ class LoadSettings:
         data = json.loads(text)
         raw = data["target"]
         raw |= {"models": tuple(raw["models"]), "features": frozenset(raw["features"])}
+        raw["named"] = tuple(raw.get("named", ()))
         raw["timing"] = Limits(**raw.get("timing", {}))
         target = Target(**raw)
         return cls(target, dict(data["mix"]), bool(data["checks"]), float(data["timeout_s"]))

@@ -186,7 +186,8 @@ def mconf_cassette(request: pytest.FixtureRequest, mconf_target: targets.Target)
     root = option(config, "cassette_dir") / mconf_target.name
     record_mode = option(config, "record_mode")
     vcr = make_vcr(root, mode, secrets=mconf_target.secrets(), record_mode=record_mode)
-    with use_cassette(vcr, cassette_path(request.node), target=mconf_target.name) as cassette:
+    record_with = mconf_target.record_command()
+    with use_cassette(vcr, cassette_path(request.node), record_with=record_with) as cassette:
         yield cassette
 
 
@@ -288,8 +289,9 @@ def _untestable(item: pytest.Item, exc: Exception) -> Exception | None:
     if miss is None:
         return None
     harness = item.stash.get(HARNESS, None)
-    target = harness.target.name if harness else "local"
-    return translate_replay_error(miss, getattr(miss.cassette, "_path", "?"), target)
+    target = harness.target if harness else target_of(item.config)
+    record_with = target.record_command()
+    return translate_replay_error(miss, getattr(miss.cassette, "_path", "?"), record_with)
 
 
 @pytest.hookimpl(wrapper=True)
