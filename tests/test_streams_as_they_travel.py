@@ -135,10 +135,10 @@ def _record_and_replay(
     tmp_path: Path, base_url: str, payload: dict[str, Any]
 ) -> tuple[CheckResult, CheckResult]:
     recorder = make_vcr(tmp_path, "record", secrets=[KEY])
-    with use_cassette(recorder, "paced.yaml", target="local"):
+    with use_cassette(recorder, "paced.yaml"):
         live = send(base_url, payload)
     player = make_vcr(tmp_path, "replay", secrets=[KEY])
-    with use_cassette(player, "paced.yaml", target="local"):
+    with use_cassette(player, "paced.yaml"):
         replayed = send("http://127.0.0.1:9", payload)  # nothing listens there
     return live, replayed
 
@@ -172,7 +172,7 @@ def test_an_old_cassette_without_timings_replays_with_no_timing_verdict(tmp_path
     for interaction in cassette["interactions"]:
         del interaction["response"]["timing"]
     path.write_text(yaml.safe_dump(cassette))
-    with use_cassette(make_vcr(tmp_path, "replay"), "paced.yaml", target="local"):
+    with use_cassette(make_vcr(tmp_path, "replay"), "paced.yaml"):
         replayed = send("http://127.0.0.1:9", body(PAUSE))
     assert replayed.trace is None
     assert timing_rules(replayed) == []
