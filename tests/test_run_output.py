@@ -12,6 +12,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from messages_conformance.reports.problem_list import headline
+
 ROOT = Path(__file__).resolve().parents[1]
 FAULTY = ["run", "--fault", "done-terminator", "--suite", "scenarios", "--suite", "errors"]
 FAILED_LINE = re.compile(r"^FAILED \S+ - [a-z]+(\.[a-z0-9-]+)+: \S.*$")
@@ -76,16 +78,57 @@ def test_junit_failure_bodies_carry_findings_not_hook_source(tmp_path: Path) -> 
         assert not any(marker in body for marker in HOOK_SOURCE), body
 
 
+ENVELOPE = [
+    "--fault",
+    "openai-error-body",
+]  # one cause, two rules: http.error-envelope, schema.error
+ANNOTATION = re.compile(
+    r"^::error file=suites/test_\w+\.py,line=\d+,title=mconf problem (\d+)%3A ([^:]+)::(.+)$"
+)
+
+
 def test_github_actions_gets_one_annotation_per_problem(tmp_path: Path) -> None:
-    done = mconf(*FAULTY, "-q", "--report-dir", str(tmp_path), env={"GITHUB_ACTIONS": "true"})
-    annotations = [line for line in done.stdout.splitlines() if line.startswith("::error ")]
-    assert annotations, done.stdout[-2000:]
-    assert len(annotations) == len({re.search(r"title=([^:,]+)", a)[1] for a in annotations})
-    first = annotations[0]
-    assert re.match(r"::error file=suites/test_\w+\.py,line=\d+,title=sse\.data-not-json::", first)
-    assert "\n" not in first
+    """One annotation per root cause (the reports' problem list), not per rule or case: its
+    number and rules in the title, then the problem's line (cases), first evidence, curl."""
+    argv = [*FAULTY, *ENVELOPE, "-q", "--report-dir", str(tmp_path)]
+    done = mconf(*argv, env={"GITHUB_ACTIONS": "true"})
+    assert done.returncode == 1, done.stdout[-2000:]
+    annotations = [line for line in done.stdout.splitlines() if line.startswith("::")]
+    problems = report(tmp_path)["problems"]
+    rules = {f["rule"] for c in report(tmp_path)["cases"] for f in c["findings"]}
+    assert len(problems) == 2 and len(rules) == 3, (problems, rules)  # per rule: 3
+    assert len(annotations) == len(problems), "\n".join(annotations)
+    for line, problem in zip(annotations, problems, strict=True):
+        match = ANNOTATION.match(line)
+        assert match, line
+        assert int(match[1]) == problem["number"]
+        assert match[2] == "%2C ".join(problem["rules"])
+        message = match[3].split("%0A")
+        assert message[0] == headline(problem)  # the problem list's own line, in the terminal too
+        assert f"({problem['cases']} cases" in message[0] and message[0] in done.stdout
+        assert message[1].startswith("first: ")
+        assert message[2].startswith("reproduce: curl ")
+        assert '"x-api-key: $MCONF_GATEWAY_API_KEY"' in message[2], message[2]
+    assert "\n" not in annotations[0]
     quiet = mconf(*FAULTY, "-q", "--report-dir", str(tmp_path / "local"))
     assert "::error" not in quiet.stdout
+
+
+def test_cases_that_could_not_be_tested_are_one_annotation(tmp_path: Path) -> None:
+    """No finding behind them: grouped by their one-line reason (a replay with no recording)."""
+    cassettes = tmp_path / "cassettes" / "local"
+    cassettes.mkdir(parents=True)
+    reports = tmp_path / "reports"
+    argv = ["run", "--mode", "replay", "--suite", "errors", "-q", "--report-dir", str(reports)]
+    argv += ["--cassette-dir", str(tmp_path / "cassettes")]
+    done = mconf(*argv, env={"GITHUB_ACTIONS": "true"})
+    assert done.returncode == 2, done.stdout[-2000:]
+    annotations = [line for line in done.stdout.splitlines() if line.startswith("::")]
+    untested = report(reports)["counts"]["errors"]
+    assert untested >= 3 and len(annotations) == 1, annotations
+    assert annotations[0].startswith("::error file=suites/test_errors.py,line=")
+    assert "title=could-not-test::no recording for " in annotations[0]
+    assert f"({untested} cases, first test_errors.py::" in annotations[0]
 
 
 def test_no_assert_rewrite_warning(tmp_path: Path) -> None:

@@ -195,6 +195,39 @@ def test_a_gateway_echoing_the_key_does_not_leak_it(
     assert any("invalid x-api-key REDACTED:target" in body for body in bodies)
 
 
+def test_github_annotations_carry_no_key(
+    run_mconf: Callable[..., tuple[int, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    echo_gateway: str,
+) -> None:
+    """Inside GitHub Actions each problem becomes an annotation with its first evidence and a
+    curl line: a gateway echoing the key into bodies and headers still leaks nothing there."""
+    key = canary("mconf-canary-")
+    monkeypatch.setenv("MCONF_ECHO_KEY", key)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, printed = run_mconf(
+        "run",
+        "--base-url",
+        echo_gateway,
+        "--api-key-env",
+        "MCONF_ECHO_KEY",
+        "--report-dir",
+        str(tmp_path),
+        "--suite",
+        "auth",
+        "--suite",
+        "scenarios",
+        "-k",
+        "auth or test_plain_text",
+    )
+    assert code == 1, printed
+    annotations = [line for line in printed.splitlines() if line.startswith("::error ")]
+    assert annotations, printed[-3000:]
+    assert any('$MCONF_ECHO_KEY"' in line for line in annotations), annotations
+    assert leaks(key, tmp_path, printed) == []
+
+
 def test_leak_detector_finds_a_planted_key(tmp_path: Path) -> None:
     key = canary("mconf-canary-")
     (tmp_path / "deep").mkdir()

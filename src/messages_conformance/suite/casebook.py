@@ -190,6 +190,7 @@ class Casebook:
         self.waived_seen: set[str] = set()
         self.generation: dict[str, dict[str, int]] = {}  # reports/generation.score, as it comes
         self.spend = Tally()  # requests and tokens, in total and per suite, as records come
+        self.problems: list[dict[str, Any]] | None = None  # the reports' list, once written
         for record in cases:
             self.add(record)
 
@@ -300,7 +301,7 @@ class Casebook:
             collected=collected,
             budgets=budgets,
         )
-        annotate(report)
+        self.problems = annotate(report)
         return write_reports(report, out)
 
     def _counts(self) -> dict[str, Any]:

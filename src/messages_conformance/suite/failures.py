@@ -1,6 +1,8 @@
 """How failing cases are told: one line per case (``FAILED case - rule: message``), the findings
-in full as the failure's text (pytest's ``--tb``, junit.xml bodies), problems grouped by rule,
-and GitHub Actions annotations (``::error file=…``) when the run is inside a GitHub workflow.
+in full as the failure's text (pytest's ``--tb``, junit.xml bodies), and GitHub Actions
+annotations (``::error file=…``) when the run is inside a GitHub workflow: one per problem of
+the reports' list (core.problems: one per root cause, however many cases it hit), one per group
+of cases that failed without a finding.
 
 The one-line form is ``mconf run``'s default (``--mconf-one-line``); a plain pytest run keeps
 pytest's own short summary.
@@ -9,22 +11,29 @@ pytest's own short summary.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ..core.findings import Finding
 
+if TYPE_CHECKING:
+    from .casebook import Casebook
+
+FILE = re.compile(r"\S+\.(?:yaml|json)\b")  # one cassette per case: reasons differ only there
+
 __all__ = [
     "FailureLines",
     "Problem",
     "annotation",
+    "bare_annotation",
+    "bare_problems",
     "failure_text",
     "headline",
-    "problems",
     "set_headline",
 ]
 
@@ -63,41 +72,56 @@ def _report_line(report: pytest.TestReport) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One rule failing in one or more cases: what a reader fixes once."""
+    """Failing cases without a finding (untestable, or failed otherwise), grouped by their
+    failure's first line; the findings' problems are core.problems' (reports/problem_list)."""
 
     rule: str
     message: str
     cases: tuple[str, ...]
 
 
-def problems(cases: Iterable[dict[str, Any]]) -> list[Problem]:
-    """Failing cases' unwaived error findings grouped by rule (most cases first); a failed or
-    untestable case without findings is grouped by its failure's first line."""
-    grouped: dict[str, tuple[str, list[str]]] = {}
+def bare_problems(cases: Iterable[dict[str, Any]]) -> list[Problem]:
+    """Failed or untestable cases with no unwaived error finding, grouped by their failure's
+    first line (most cases first): what the problem list, made of findings, does not hold."""
+    grouped: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for case in cases:
-        if case.get("outcome") not in ("failed", "error"):
+        if case.get("outcome") not in ("failed", "error") or _errors(case):
             continue
-        for rule, message in _reasons(case):
-            grouped.setdefault(rule, (message, []))[1].append(str(case["id"]))
+        failure = str(case.get("failure") or "failed").splitlines()[0]
+        kind = "could-not-test" if case.get("outcome") == "error" else "failed"
+        group = grouped.setdefault((kind, FILE.sub("FILE", failure)), (failure, []))
+        group[1].append(str(case["id"]))
     ranked = sorted(grouped.items(), key=lambda item: (-len(item[1][1]), item[0]))
-    return [Problem(rule, message, tuple(ids)) for rule, (message, ids) in ranked]
+    return [Problem(kind, message, tuple(ids)) for (kind, _), (message, ids) in ranked]
 
 
-def _reasons(case: dict[str, Any]) -> list[tuple[str, str]]:
-    errors = [
-        f for f in case.get("findings") or [] if f["severity"] == "error" and not f.get("waived")
-    ]
-    if errors:
-        return list({f["rule"]: (f["rule"], f["message"]) for f in errors}.values())
-    failure = str(case.get("failure") or "failed").splitlines()[0]
-    kind = "could-not-test" if case.get("outcome") == "error" else "failed"
-    return [(kind, failure)]
+def _errors(case: dict[str, Any]) -> bool:
+    return any(f["severity"] == "error" and not f.get("waived") for f in case.get("findings") or [])
 
 
-def annotation(problem: Problem, file: str, line: int) -> str:
-    """A GitHub Actions workflow command: one error annotation for ``problem``."""
+def annotation(problem: Mapping[str, Any], file: str, line: int) -> str:
+    """A GitHub Actions workflow command for one problem of the list (reports/problem_list):
+    ``::error`` or ``::warning``, titled with its number and rules; the message is its one
+    line (cases, responses), its first evidence and, when short, its curl reproduction."""
+    from ..reports.problem_list import TERMINAL_CURL, first_text, headline
+
+    level = "error" if problem["severity"] == "error" else "warning"
+    title = f"mconf problem {problem['number']}: {', '.join(problem.get('rules') or [])}"
+    lines = [headline(problem), f"first: {first_text(problem)}"]
+    reproduce = problem.get("reproduce")
+    if reproduce and len(reproduce) <= TERMINAL_CURL:
+        lines.append(f"reproduce: {reproduce}")
+    elif reproduce:
+        lines.append("reproduce: the curl line is in summary.md and report.html")
+    text = "\n".join(lines)
+    return f"::{level} file={file},line={line},title={_escape(title, True)}::{_escape(text)}"
+
+
+def bare_annotation(problem: Problem, file: str, line: int) -> str:
+    """A GitHub Actions error annotation for cases that failed without a finding."""
     count = len(problem.cases)
-    text = f"{problem.message} ({count} case{'s' if count != 1 else ''}, first {problem.cases[0]})"
+    cases = f"{count} case{'s' if count != 1 else ''}, first {problem.cases[0]}"
+    text = f"{problem.message} ({cases})"
     return f"::error file={file},line={line},title={_escape(problem.rule, True)}::{_escape(text)}"
 
 
@@ -114,9 +138,9 @@ class FailureLines:
     """At the end of a run: ``FAILED case - rule: message`` per failing case (with
     ``--mconf-one-line``) and, inside GitHub Actions, one annotation per problem."""
 
-    def __init__(self, config: pytest.Config, cases: Iterable[dict[str, Any]]) -> None:
+    def __init__(self, config: pytest.Config, casebook: Casebook) -> None:
         self.config = config
-        self.cases = cases  # the run's case records, as the Collector gathers them
+        self.casebook = casebook  # the run's case records, as the Collector gathers them
         self.places: dict[str, tuple[str, int]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -149,6 +173,21 @@ class FailureLines:
             self._annotate(terminalreporter)
 
     def _annotate(self, terminalreporter: Any) -> None:
-        for problem in problems(self.cases):
-            file, line = self.places.get(problem.cases[0], ("", 1))
+        """One annotation per problem of the reports' list, then one per group of cases that
+        failed without a finding."""
+        for problem in self._problems():
+            ids = problem.get("case_ids") or [""]
+            file, line = self.places.get(ids[0], ("", 1))
             terminalreporter.write_line(annotation(problem, file, line))
+        for bare in bare_problems(self.casebook.cases):
+            file, line = self.places.get(bare.cases[0], ("", 1))
+            terminalreporter.write_line(bare_annotation(bare, file, line))
+
+    def _problems(self) -> list[dict[str, Any]]:
+        """The list the reports opened on; without reports (a plain pytest run), grouped here."""
+        if self.casebook.problems is not None:
+            return self.casebook.problems
+        from ..core.rules import catalogue
+        from ..reports.problem_list import annotate
+
+        return annotate({"cases": self.casebook.cases, "rules": catalogue()})

@@ -58,7 +58,7 @@ def pytest_configure(config: pytest.Config) -> None:
             from .junit import JunitFile
 
             config.pluginmanager.register(JunitFile(config, junit), "mconf-junit")
-        lines = FailureLines(config, collector.casebook.cases)
+        lines = FailureLines(config, collector.casebook)
         config.pluginmanager.register(lines, "mconf-failure-lines")
         from .progress import Progress, wanted
 
