@@ -11,7 +11,7 @@ import pytest
 
 from messages_conformance.recordings.cassette import load_exchanges
 from messages_conformance.suite.harness import Harness
-from messages_conformance.suite.plugin import target_of
+from messages_conformance.suite.options import target_of
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

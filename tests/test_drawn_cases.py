@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from messages_conformance.recordings.cassette import recording_files
-from messages_conformance.suite.drawn_cases import Drawn, from_record, to_record
+from messages_conformance.suite.case_records import from_record, to_record
+from messages_conformance.suite.drawn_cases import Drawn
 from messages_conformance.suite.generation import negative_schema, positive_schema
 
 ROOT = Path(__file__).resolve().parents[1]

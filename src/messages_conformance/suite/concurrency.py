@@ -11,10 +11,10 @@ embedded gateway and one budget.
 
 A case runs ahead only when its body's arguments can be given without pytest (see
 ``standins``) and nothing would skip it; every other case runs at its turn, in the main thread,
-as it would without ``-j`` (its neighbours still run ahead meanwhile). Generated cases run
-ahead too: Hypothesis is thread-safe, each generated case draws its examples in one thread, in
-the same order as alone. Replay and vcrpy's partial record modes stay sequential: vcrpy's patch
-is process-wide.
+as it would without ``-j`` (its neighbours still run ahead meanwhile). A generated test runs
+at its turn, but its examples are drawn first and their requests sent N at a time
+(``drawn_ahead``: Hypothesis draws in one thread only). Replay and vcrpy's partial record
+modes stay sequential: vcrpy's patch is process-wide.
 """
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ def register(config: pytest.Config, harness_key: Any, recorder_key: Any) -> None
     if workers > 1 and sequential_because(config) is None:
         plugin = Concurrency(config, workers, harness_key, recorder_key)
         config.pluginmanager.register(plugin, "mconf-concurrency")
+        from .drawn_ahead import DrawnAhead
+
+        config.pluginmanager.register(DrawnAhead(config, workers), "mconf-drawn-ahead")
 
 
 @dataclass(slots=True)

@@ -18,7 +18,6 @@ and the target's key goes with the call, not into the case.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,12 +27,11 @@ from typing import Any, Final
 import pytest
 
 from ..recordings.cassette import TOOL_SUFFIXES
+from .case_records import from_record, to_record
 from .options import option
 
 SUFFIX: Final = TOOL_SUFFIXES[0]  # not a recording: `mconf validate` of a folder skips it
 VERSION: Final = 1
-BYTES: Final = "$base64"
-SECRET_HEADERS: Final = frozenset({"x-api-key", "authorization", "cookie", "proxy-authorization"})
 
 
 def case_file(config: pytest.Config, target: str, item: pytest.Item) -> Path:
@@ -42,57 +40,6 @@ def case_file(config: pytest.Config, target: str, item: pytest.Item) -> Path:
 
     cassette = Path(option(config, "cassette_dir")) / target / cassette_path(item)
     return cassette.with_name(cassette.name.removesuffix(".yaml") + SUFFIX)
-
-
-def to_record(case: Any) -> dict[str, Any]:
-    """A sent case as JSON-ready data (raises ValueError or TypeError if it is not JSON)."""
-    meta = case.meta.to_dict() if case.meta is not None else None
-    if meta is not None:
-        meta["generation"]["time"] = 0.0  # how long drawing took: no part of the case
-    record = {
-        "method": case.method,
-        "path_parameters": case.path_parameters,
-        "headers": {k: v for k, v in case.headers.items() if k.lower() not in SECRET_HEADERS},
-        "cookies": case.cookies,
-        "query": case.query,
-        "media_type": case.media_type,
-        "multipart_content_types": case.multipart_content_types,
-        "meta": meta,
-    }
-    body = case.body
-    if isinstance(body, bytes):
-        record["body"] = {BYTES: base64.b64encode(body).decode()}
-    elif type(body).__name__ != "NotSet":
-        record["body"] = body
-    # A draw JSON would not give back exactly (a tuple, a non-string key, NaN): not kept, and
-    # the file is not written. repr, not ==: 1 and 1.0 and True, and key order, count too.
-    if repr(json.loads(json.dumps(record, allow_nan=False))) != repr(record):
-        raise ValueError("a drawn value does not survive JSON as it is")
-    return record
-
-
-def from_record(operation: Any, record: dict[str, Any]) -> Any:
-    """The case again, with its recorded metadata frozen (no revalidation: it was done)."""
-    from schemathesis.core import NOT_SET
-    from schemathesis.generation.meta import CaseMetadata
-
-    body = record.get("body", NOT_SET)
-    if isinstance(body, dict) and set(body) == {BYTES}:
-        body = base64.b64decode(body[BYTES])
-    meta = CaseMetadata.from_dict(record["meta"]) if record.get("meta") is not None else None
-    case = operation.Case(
-        method=record["method"],
-        path_parameters=record["path_parameters"],
-        headers=record["headers"],
-        cookies=record["cookies"],
-        query=record["query"],
-        body=body,
-        media_type=record["media_type"],
-        multipart_content_types=record["multipart_content_types"],
-        _meta=meta,
-    )
-    case.freeze_metadata()
-    return case
 
 
 @dataclass

@@ -3,11 +3,13 @@ names: pytest-base-url ``--base-url``), and ``option(config, name)`` reads one."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ..net import targets
 from ..net.transport import MiB
 from ..recordings.modes import RECORD_MODES
 
@@ -103,3 +105,22 @@ def records_itself(config: pytest.Config) -> bool:
 def budgets(config: pytest.Config) -> dict[str, int | None]:
     """The run's budgets (``--mconf-max-requests``, ``--mconf-max-output-tokens``) by name."""
     return {name: option(config, name) for name in ("max_requests", "max_output_tokens")}
+
+
+def target_of(config: pytest.Config) -> targets.Target:
+    """The run's target, from its options (profile, one-off URL, label, features, upstream)."""
+    transit = "transit" if option(config, "transit") else None
+    target = targets.resolve(
+        option(config, "target") or transit,
+        base_url=option(config, "base_url"),
+        key_env=option(config, "api_key_env"),
+        model=option(config, "model"),
+        user_file=option(config, "targets_file"),
+        label=option(config, "label"),
+        features=option(config, "feature"),
+    )
+    upstream, key_env = option(config, "upstream"), option(config, "upstream_key_env")
+    if upstream or key_env:
+        target = replace(target, upstream=upstream or target.upstream)
+        target = replace(target, upstream_key_env=key_env or target.upstream_key_env)
+    return target

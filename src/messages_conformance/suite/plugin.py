@@ -9,7 +9,6 @@ import contextlib
 import re
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,14 @@ from ..net.transport import Budget, BudgetExhausted, Timeouts, Transport, key_he
 from .casebook import Casebook, case_record
 from .failures import FailureLines, failure_text, headline, set_headline
 from .harness import Harness
-from .options import MODES, budgets, option, pytest_addoption, records_itself  # noqa: F401  (pytest finds the hook here)
+from .options import (  # noqa: F401  (pytest finds the hook here)
+    MODES,
+    budgets,
+    option,
+    pytest_addoption,
+    records_itself,
+    target_of,
+)
 from .retention import Counted, Released, Shipped
 
 # transit runs (lazy imports); generated cases kept beside their cassettes for replay
@@ -75,24 +81,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if mark.args[0] not in features:
                 reason = f"target profile does not list feature {mark.args[0]!r}"
                 item.add_marker(pytest.mark.skip(reason=reason))
-
-
-def target_of(config: pytest.Config) -> targets.Target:
-    transit = "transit" if option(config, "transit") else None
-    target = targets.resolve(
-        option(config, "target") or transit,
-        base_url=option(config, "base_url"),
-        key_env=option(config, "api_key_env"),
-        model=option(config, "model"),
-        user_file=option(config, "targets_file"),
-        label=option(config, "label"),
-        features=option(config, "feature"),
-    )
-    upstream, key_env = option(config, "upstream"), option(config, "upstream_key_env")
-    if upstream or key_env:
-        target = replace(target, upstream=upstream or target.upstream)
-        target = replace(target, upstream_key_env=key_env or target.upstream_key_env)
-    return target
 
 
 @pytest.fixture(scope="session")

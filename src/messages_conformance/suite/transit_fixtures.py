@@ -30,7 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput") or not _asked(config):
         return
     from . import transit_session
-    from .plugin import target_of
+    from .options import target_of
 
     transit_session.start(config, target_of(config))
 
