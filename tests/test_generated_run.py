@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -16,6 +17,8 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+
+from messages_conformance.gateway import GatewayConfig, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 CASSETTES = ROOT / "cassettes" / "local" / "test_generated"
@@ -93,6 +96,60 @@ def test_failing_examples_come_with_request_response_and_curl(tmp_path: Path) ->
     jsonschema.validate(report, json.loads(schema.read_text("utf-8")))
     text = " ".join(f.text or "" for f in ET.parse(tmp_path / "latest" / "junit.xml").iter())
     assert "failing example 1: " in text and "reproduce: curl -sS -N -X POST" in text
+
+
+EXAMPLE_LINE = re.compile(r"^     failing example \((.+?)\): (curl .+)$")
+PROBLEM_LINE = re.compile(r"^  (\d+)\. (error|warning): ")
+
+
+def test_the_terminal_shows_one_failing_example_per_problem_and_it_reproduces(
+    tmp_path: Path,
+) -> None:
+    """Two faults (two problems) in a gateway with its own key: the summary gives each problem
+    at most one failing example's curl line (the key as `$VAR`), the first screen stays short,
+    and the line, pasted into a shell where the variable is set, gets the faulty answer."""
+    key = f"mconf-canary-{secrets.token_hex(16)}"
+    faults = ("unknown-stop-reason", "accept-invalid")
+    with serve_in_thread(GatewayConfig(api_keys=(key,), faults=faults)) as gateway:
+        base = ["--base-url", gateway.base_url, "--api-key-env", "MCONF_POLISH_KEY"]
+        env = {**os.environ, "MCONF_POLISH_KEY": key}
+        command = [sys.executable, "-m", "messages_conformance", "run", "-q", "--no-progress"]
+        done = subprocess.run(
+            [*command, *base, "--suite", "generated", "--report-dir", str(tmp_path)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        output = done.stdout + done.stderr
+        assert done.returncode == 1, output[-3000:]
+        assert key not in output
+        lines = done.stdout.splitlines()
+        summary = lines[next(i for i, line in enumerate(lines) if line.startswith("mconf: FAIL")) :]
+        assert len(summary) <= 20, "\n".join(summary)  # the first screen
+        report = json.loads((tmp_path / "latest" / "report.json").read_text("utf-8"))
+        kept = {c["id"]: [e["curl"] for e in c.get("examples", [])] for c in report["cases"]}
+        shown: dict[int, list[tuple[str, str]]] = {}
+        number = 0
+        for line in summary:
+            if problem := PROBLEM_LINE.match(line):
+                number = int(problem[1])
+            elif example := EXAMPLE_LINE.match(line):
+                shown.setdefault(number, []).append((example[1], example[2]))
+        assert sorted(shown) == [1, 2], "\n".join(summary)  # each problem: one example
+        for number, examples in shown.items():
+            problem = report["problems"][number - 1]
+            assert len(examples) == 1
+            case, curl = examples[0]
+            ids = [i for i in problem["case_ids"] if i.endswith(case.split("::", 1)[1])]
+            assert any(curl in kept[i] for i in ids), (case, curl)
+            assert '"x-api-key: $MCONF_POLISH_KEY"' in curl and curl != problem["reproduce"]
+        stop_reason = report["problems"][
+            [p["key"] for p in report["problems"]].index("field:stop_reason")
+        ]
+        curl = shown[stop_reason["number"]][0][1]
+        answer = subprocess.run(
+            ["bash", "-c", curl], env=env, capture_output=True, text=True, timeout=60
+        )  # the line as a user pastes it
+    assert answer.returncode == 0, answer.stderr
+    assert re.search(r'"stop_reason":\s*"stop"', answer.stdout), answer.stdout[:2000]
 
 
 def _recorded() -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from .generation import line as generation_line
 
 Report = Mapping[str, Any]
 TERMINAL_CURL = 400  # longer reproductions are left to summary.md / report.html
+EXAMPLES_SHOWN = 3  # problems the terminal gives a failing generated example's curl line
 
 
 # ---------------------------------------------------------------- report.json
@@ -175,6 +176,8 @@ def problem_lines(report: Report, shown: int | None = None) -> list[str]:
         f"mconf: {len(problems)} problem(s) to fix ({sums.get('findings', 0)} findings, "
         f"{sums.get('folded', 0)} folded under their cause):"
     ]
+    examples = _examples_by_case(report.get("cases"))
+    given = 0  # problems given an example line so far (EXAMPLES_SHOWN at most)
     for problem in problems[:shown]:
         rules = ", ".join(problem.get("rules") or [])
         head = f"  {problem['number']}. {problem['severity']}: {headline(problem)}"
@@ -187,9 +190,43 @@ def problem_lines(report: Report, shown: int | None = None) -> list[str]:
             lines.append(f"     reproduce: {reproduce}")
         elif reproduce:
             lines.append("     reproduce: the curl line is in summary.md and report.html")
+        example = failing_example(problem, examples) if given < EXAMPLES_SHOWN else None
+        if example:
+            given += 1
+            lines.append(f"     failing example ({_short(example[0])}): {example[1]}")
     if shown is not None and len(problems) > shown:
         lines.append(f"  … and {len(problems) - shown} more in summary.md and report.html")
     return lines
+
+
+def _examples_by_case(cases: Any) -> dict[str, list[Mapping[str, Any]]]:
+    """The failing generated examples (suite/examples) of the cases a report holds as a list
+    (the terminal's: the cases that did not pass)."""
+    if not isinstance(cases, list):
+        return {}
+    return {str(c.get("id")): list(c["examples"]) for c in cases if c.get("examples")}
+
+
+def failing_example(
+    problem: Mapping[str, Any], examples: Mapping[str, list[Mapping[str, Any]]]
+) -> tuple[str, str] | None:
+    """(case id, curl line) of a failing generated example of ``problem``: one that broke one
+    of its rules, in one of its cases, short enough for the terminal and not its reproduce line
+    already shown; the shortest, else the first. None when there is none."""
+    rules = set(problem.get("rules") or ())
+    fits = [
+        (len(str(e["curl"])), case_id, str(e["curl"]))
+        for case_id in problem.get("case_ids") or []
+        for e in examples.get(str(case_id), ())
+        if rules & set(e.get("rules") or ())
+        and e.get("curl")
+        and e["curl"] != problem.get("reproduce")
+        and len(str(e["curl"])) <= TERMINAL_CURL
+    ]
+    if not fits:
+        return None
+    _, case_id, line = min(fits, key=lambda fit: fit[0])
+    return case_id, line
 
 
 # ---------------------------------------------------------------- summary.md
