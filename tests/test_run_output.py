@@ -114,6 +114,22 @@ def test_github_actions_gets_one_annotation_per_problem(tmp_path: Path) -> None:
     assert "::error" not in quiet.stdout
 
 
+def test_a_plain_pytest_run_annotates_its_problems_too() -> None:
+    """Without --mconf-report-dir (no reports written) the plugin groups the problems itself."""
+    base = {k: v for k, v in os.environ.items() if k not in ("MCONF_GATEWAY_API_KEY", "CI")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "suites/test_errors.py", "-q", "-p", "no:xdist",
+         "-p", "no:cacheprovider", "--mconf-fault", "done-terminator"],
+        cwd=ROOT, env={**base, "GITHUB_ACTIONS": "true"}, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout[-2000:]
+    annotations = [line for line in done.stdout.splitlines() if line.startswith("::")]
+    assert len(annotations) == 1, annotations
+    assert ANNOTATION.match(annotations[0]), annotations[0]
+    assert '"x-api-key: $MCONF_GATEWAY_API_KEY"' in annotations[0]  # the target's variable
+
+
 def test_cases_that_could_not_be_tested_are_one_annotation(tmp_path: Path) -> None:
     """No finding behind them: grouped by their one-line reason (a replay with no recording)."""
     cassettes = tmp_path / "cassettes" / "local"

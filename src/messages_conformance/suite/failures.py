@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -138,9 +138,12 @@ class FailureLines:
     """At the end of a run: ``FAILED case - rule: message`` per failing case (with
     ``--mconf-one-line``) and, inside GitHub Actions, one annotation per problem."""
 
-    def __init__(self, config: pytest.Config, casebook: Casebook) -> None:
+    def __init__(
+        self, config: pytest.Config, casebook: Casebook, key_var: Callable[[], str | None]
+    ) -> None:
         self.config = config
         self.casebook = casebook  # the run's case records, as the Collector gathers them
+        self.key_var = key_var  # the target's key variable, for curl lines (`$VAR`)
         self.places: dict[str, tuple[str, int]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -190,4 +193,5 @@ class FailureLines:
         from ..core.rules import catalogue
         from ..reports.problem_list import annotate
 
-        return annotate({"cases": self.casebook.cases, "rules": catalogue()})
+        target = {"key_env": self.key_var()}
+        return annotate({"cases": self.casebook.cases, "rules": catalogue(), "target": target})

@@ -64,7 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
             from .junit import JunitFile
 
             config.pluginmanager.register(JunitFile(config, junit), "mconf-junit")
-        lines = FailureLines(config, collector.casebook)
+        lines = FailureLines(config, collector.casebook, lambda: target_of(config).key_env)
         config.pluginmanager.register(lines, "mconf-failure-lines")
         from .progress import Progress, wanted
 
