@@ -112,11 +112,14 @@ class _Ahead:
     transport: Transport
     answers: Answers
     deadline_s: float | None
+    stopped: bool = False  # the test ended early (the target could not be tested): send no more
 
     def new_case(self) -> None:
         pass
 
     def send(self, body: Any, **options: Any) -> Any:
+        if self.stopped:
+            raise TargetError("", "the test ended before this request went out")
         deadline = None if self.deadline_s is None else time.monotonic() + self.deadline_s
         key = key_of(body, options)
         try:
@@ -189,8 +192,8 @@ class DrawnAhead:
         transport = harness.transport
         answers = Answers()
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="mconf-drawn")
+        ahead = _Ahead(transport, answers, option(self.config, "deadline_s"))
         try:
-            ahead = _Ahead(transport, answers, option(self.config, "deadline_s"))
             futures = [pool.submit(_send, case, harness, ahead) for case in cases]
             harness.transport = cast(Transport, Answered(transport, answers))
             for case, future in zip(cases, futures, strict=True):
@@ -198,6 +201,7 @@ class DrawnAhead:
                 handle.inner_test(case=case, **funcargs)
         finally:
             harness.transport = transport
+            ahead.stopped = True
             pool.shutdown(wait=True, cancel_futures=True)
             with self.answered.lock:
                 self.answered.given += answers.given
