@@ -149,6 +149,7 @@ def test_a_short_load_run_checks_every_answer_and_reports(tmp_path: Path) -> Non
     assert validate_report(report) is None
     load = report["load"]
     assert load["requests"] > 0 and load["failed"] == 0  # a loaded 2-core machine may serve few
+    assert load["duration_s"] >= 4  # the run lasts what -t asks, however long set-up took
     assert load["mode"] == "local"
     assert set(load["shapes"]) <= set(DEFAULT_MIX)  # weighted draws: at 3 users, most or all
     assert all(s["latency_ms"]["p50"] > 0 for s in load["shapes"].values())

@@ -20,6 +20,7 @@ from ..net.transport import Budget, BudgetExhausted, Timeouts, Transport, key_he
 from .casebook import Casebook, case_record
 from .failures import FailureLines, failure_text, headline, set_headline
 from .harness import Harness
+from .interrupt_hold import InterruptHold
 from .options import (  # noqa: F401  (pytest finds the hook here)
     MODES,
     budgets,
@@ -58,6 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
     else:  # the xdist controller or a plain run writes reports
         collector = Collector(config)
         config.pluginmanager.register(collector, "mconf-collector")
+        config.pluginmanager.register(InterruptHold(), "mconf-interrupt-hold")
         if option(config, "report_dir") is not None:  # a conformance run
             config.pluginmanager.register(Counted(config), "mconf-counted")
         if (junit := option(config, "junitxml")) is not None:
