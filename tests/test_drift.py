@@ -146,3 +146,60 @@ def test_another_spec_folder_changes_what_is_declared(tmp_path: Path) -> None:
     assert code == 0
     assert ("error", "/error/hint") in names and ("error type", '"teapot_error"') in names
     assert run(str(ERROR), "--spec-dir", str(tmp_path))[0] == 2
+
+
+def _cassette(tmp_path: Path, *exchanges: tuple[str, str, dict[str, object]]) -> Path:
+    """A cassette of 200 JSON answers: (method, path, body) each."""
+    import yaml
+
+    interactions = [
+        {
+            "request": {
+                "body": None if method == "GET" else "{}",
+                "headers": {"content-type": ["application/json"]},
+                "method": method,
+                "uri": f"http://127.0.0.1:8787{path}",
+            },
+            "response": {
+                "body": {"string": json.dumps(body)},
+                "headers": {"content-type": ["application/json"], "request-id": ["req_1"]},
+                "status": {"code": 200, "message": "OK"},
+            },
+        }
+        for method, path, body in exchanges
+    ]
+    path = tmp_path / "endpoints.yaml"
+    path.write_text(yaml.safe_dump({"interactions": interactions, "version": 1}), "utf-8")
+    return path
+
+
+MODEL_INFO = {
+    "type": "model",
+    "id": "claude-sonnet-4-6",
+    "display_name": "Claude Sonnet 4.6",
+    "created_at": "2026-01-01T00:00:00Z",
+}
+
+
+def test_each_endpoints_answer_is_walked_with_its_own_schema(tmp_path: Path) -> None:
+    """A models list, a model and a token count are not Messages: their declared fields are no
+    drift (they were reported as `message /data`, `/first_id`, ...), their unknown ones are."""
+    models = {"data": [MODEL_INFO], "first_id": "a", "last_id": "a", "has_more": False}
+    cassette = _cassette(
+        tmp_path,
+        ("GET", "/v1/models", models),
+        ("GET", "/v1/models/claude-sonnet-4-6", {**MODEL_INFO, "sparkle": 1}),
+        ("POST", "/v1/messages/count_tokens", {"input_tokens": 5}),
+        ("POST", "/_mconf/cases/abc", {"legs": [], "unmatched": []}),  # not the contract's
+    )
+    fields = {(s[1], s[2]) for s in sightings(cassette) if s[0] == "field"}
+    assert fields == {("model_info", "/sparkle")}
+
+
+def test_the_shipped_cassettes_show_no_field_drift() -> None:
+    """The README's `mconf drift cassettes/` on the project's own recordings of the reference
+    gateway: every field it answers is in the spec."""
+    root = Path(__file__).resolve().parents[1] / "cassettes"
+    report = find_drift([root])
+    assert report.exchanges > 100
+    assert [(s.context, s.name) for s in report.of_kind("field")] == []

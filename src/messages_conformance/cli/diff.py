@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -13,6 +12,8 @@ from ..reports.changes import diff_reports
 from ..reports.diff import render_markdown, to_json
 from ..reports.plaintext import FORMAT_HELP, default_format, to_text
 from ..reports.report import UnusableReport, load_report
+from .base import USAGE_ERROR, UsageError
+from .base import parser as command_parser
 
 
 def diff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = None) -> int:
@@ -20,7 +21,7 @@ def diff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = Non
     input. OLD and NEW are report files, run folders or the ``--report-dir`` of ``mconf run``
     (its newest run); text is the default on a terminal, Markdown elsewhere."""
     err = stderr or sys.stderr
-    parser = argparse.ArgumentParser(prog="mconf diff", description="Compare two runs.")
+    parser = command_parser("diff", "Compare two runs.")
     parser.add_argument("old", type=Path, help="old report.json, run folder or --report-dir")
     parser.add_argument("new", type=Path, help="new report.json, run folder or --report-dir")
     parser.add_argument("--format", choices=("text", "markdown", "json"), help=FORMAT_HELP)
@@ -29,6 +30,9 @@ def diff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = Non
         diff = diff_reports(load_report(args.old), load_report(args.new))
     except SystemExit as exc:
         return int(exc.code or 0)
+    except UsageError as exc:
+        print(f"mconf: error: {exc}", file=err)
+        return USAGE_ERROR
     except UnusableReport as exc:
         print(f"mconf diff: error: {exc}", file=err)
         return 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -12,14 +11,14 @@ from typing import IO
 from ..recordings.cassette import UnusableInput
 from ..reports.drift import render_text, spec_for, to_json
 from ..reports.sightings import find_drift
+from .base import USAGE_ERROR, UsageError
+from .base import parser as command_parser
 
 
 def drift_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = None) -> int:
     """``mconf drift RECORDING... [--format text|json]``: 0 when read, 2 on unusable input."""
     err = stderr or sys.stderr
-    parser = argparse.ArgumentParser(
-        prog="mconf drift", description="List what recorded responses carry that the spec omits."
-    )
+    parser = command_parser("drift", "List what recorded responses carry that the spec omits.")
     parser.add_argument(
         "paths",
         nargs="+",
@@ -34,6 +33,9 @@ def drift_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = No
         report = find_drift(args.paths, spec_for(args.spec_dir))
     except SystemExit as exc:
         return int(exc.code or 0)
+    except UsageError as exc:
+        print(f"mconf: error: {exc}", file=err)
+        return USAGE_ERROR
     except UnusableInput as exc:
         print(f"mconf drift: error: {exc}", file=err)
         return 2

@@ -115,7 +115,7 @@ def _target(args: argparse.Namespace) -> targets.Target:
         model=args.model,
         user_file=args.targets_file,
     )
-    target.require_key()
+    target.require_key(or_replay=False)
     if args.fault and not target.embedded:
         raise UsageError("--fault applies to the embedded gateway only (target local)")
     return target

@@ -191,9 +191,11 @@ def parity_main(argv: list[str], stdout: IO[str]) -> int:
     from .base import UsageError
 
     args = _parser().parse_args(argv)
+    if args.repeat < 1:
+        raise UsageError(f"--repeat must be 1 or more, not {args.repeat}")
     agree = args.agree or args.repeat
     if not 1 <= agree <= args.repeat:
-        raise UsageError("--agree must be between 1 and --repeat")
+        raise UsageError(f"--agree must be between 1 and --repeat ({args.repeat}), not {agree}")
     references = [e for path in _files(args.reference) for e in load_exchanges(path)]
     if not references:
         raise UsageError(
@@ -205,7 +207,7 @@ def parity_main(argv: list[str], stdout: IO[str]) -> int:
     with _target_url(target, args.fault) as base_url:
         transport = Transport(
             base_url,
-            auth_headers=key_headers(target.require_key(), target.auth),
+            auth_headers=key_headers(target.require_key(or_replay=False), target.auth),
             default_headers={"anthropic-version": "2023-06-01"},
             max_retries=1,
         )
@@ -253,7 +255,7 @@ def _target_url(target: Target, faults: list[str]) -> Iterator[str]:
     from ..gateway import GatewayConfig, serve_in_thread
 
     config = GatewayConfig(
-        api_keys=(target.require_key(),),
+        api_keys=(target.require_key(or_replay=False),),
         models=target.models,
         version_policy=target.version_policy,
         faults=tuple(faults),

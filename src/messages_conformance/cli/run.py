@@ -30,6 +30,7 @@ SUITES = (
     "transit",
 )
 DEFAULT_SUITES = SUITES[:-1]  # transit joins them in transit runs (--upstream, --transit)
+CASSETTES = Path("cassettes")
 
 
 def suites_dir() -> Path:
@@ -86,11 +87,19 @@ def _parser() -> ArgumentParser:
         "results and reports as with 1, the default)",
     )
     parser.add_argument(
-        "--report-dir", type=Path, default=Path("reports"), help="where runs are written"
+        "--report-dir", type=Path, default=Path("reports"), help="where runs are written (reports)"
     )
-    parser.add_argument("--cassette-dir", type=Path, default=Path("cassettes"))
     parser.add_argument(
-        "--fault", action="append", default=[], help="embedded gateway fault (repeat)"
+        "--cassette-dir",
+        type=Path,
+        default=CASSETTES,
+        help="where cassettes are read and written, one folder per target (cassettes)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        help="embedded gateway fault (repeat; `mconf serve --list-faults` lists them)",
     )
     parser.add_argument("--latency-ms", type=int, default=0, help="embedded gateway: added latency")
     parser.add_argument("--max-requests", type=int, help="stop sending after this many requests")
@@ -172,7 +181,7 @@ def _check(args: argparse.Namespace) -> targets.Target:
         if not folder.is_dir():
             raise UsageError(
                 f"no cassettes for target {target.name!r} in {folder}; record them with "
-                f"{target.record_command()}"
+                f"{target.record_command(*_cassette_option(args.cassette_dir))}"
             )
     else:
         target.require_key()
@@ -188,7 +197,13 @@ def _check(args: argparse.Namespace) -> targets.Target:
     return target
 
 
+def _cassette_option(folder: Path) -> tuple[str, ...]:
+    return () if folder == CASSETTES else ("--cassette-dir", str(folder))
+
+
 def _check_limits(args: argparse.Namespace) -> None:
+    if args.latency_ms < 0:
+        raise UsageError(f"--latency-ms must be 0 or more, not {args.latency_ms}")
     if args.rate_limit < 0:
         raise UsageError(
             f"--rate-limit must be 0 (no limit) or more requests per second, not {args.rate_limit}"

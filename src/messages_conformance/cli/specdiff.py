@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -21,15 +20,17 @@ from ..reports.specdiff import (
     render_markdown,
     to_json,
 )
+from .base import USAGE_ERROR, UsageError
+from .base import parser as command_parser
 
 
 def specdiff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None = None) -> int:
     """``mconf spec-diff UPSTREAM [--format text|markdown|json]`` or ``mconf spec-diff --sdk``:
     0 same (no gap), 1 differences (gaps), 2 unusable."""
     err = stderr or sys.stderr
-    parser = argparse.ArgumentParser(
-        prog="mconf spec-diff",
-        description="Compare our schemas with an upstream OpenAPI document, or (--sdk) with "
+    parser = command_parser(
+        "spec-diff",
+        "Compare our schemas with an upstream OpenAPI document, or (--sdk) with "
         "the installed official anthropic SDK's types.",
     )
     parser.add_argument(
@@ -52,6 +53,9 @@ def specdiff_main(argv: Sequence[str], stdout: IO[str], stderr: IO[str] | None =
         spec = our_spec(args.spec_dir)
     except SystemExit as exc:
         return int(exc.code or 0)
+    except UsageError as exc:
+        print(f"mconf: error: {exc}", file=err)
+        return USAGE_ERROR
     except UnusableUpstream as exc:
         print(f"mconf spec-diff: error: {exc}", file=err)
         return 2

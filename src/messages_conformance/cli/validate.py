@@ -12,7 +12,7 @@ from .base import load_spec, parse, parser
 def cmd_validate(argv: list[str], stdout: IO[str]) -> int:
     from ..core.check import check_exchange
     from ..core.findings import Severity
-    from ..net.targets import resolve
+    from ..net.targets import profile
     from ..recordings.cassette import load_exchanges, recording_files
     from ..recordings.stream_file import open_stream
 
@@ -27,7 +27,7 @@ def cmd_validate(argv: list[str], stdout: IO[str]) -> int:
     )
     args = parse(cli, argv)
     spec = load_spec(args.spec_dir)
-    limits = resolve(args.target).timing if args.target else None
+    limits = profile(args.target).timing if args.target else None
     results, untimed = [], 0
     for path in recording_files(args.paths):
         stream = open_stream(path)

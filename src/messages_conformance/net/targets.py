@@ -104,7 +104,9 @@ class Target:
         key = self.key()
         return (*([key] if key else []), *disguises.url_secrets(self.base_url))
 
-    def require_key(self) -> str:
+    def require_key(self, *, or_replay: bool = True) -> str:
+        """The key, or a ProfileError naming the variable (``or_replay``: the command has a
+        ``--mode replay`` to suggest instead)."""
         key = self.key()
         problem = disguises.key_problem(key) if key else None
         if problem:
@@ -121,19 +123,20 @@ class Target:
             )
         raise ProfileError(
             f"target {self.name!r} needs its key in ${self.key_env}; export it "
-            f"(e.g. `export {self.key_env}=...`) or use --mode replay"
+            f"(e.g. `export {self.key_env}=...`)" + (" or use --mode replay" if or_replay else "")
         )
 
     def with_base_url(self, base_url: str) -> Target:
         return replace(self, base_url=base_url)
 
-    def record_command(self) -> str:
+    def record_command(self, *more: str) -> str:
         """How to (re-)record this target's cassettes, named as the run named it (profile,
-        --base-url, --label, transit upstream): `` `mconf run --label gw-a ... --mode record` ``."""
+        --base-url, --label, transit upstream; ``more``: other options of the run, such as
+        --cassette-dir): `` `mconf run --label gw-a ... --mode record` ``."""
         upstream = ["--upstream", self.upstream] if self.upstream else []
         if self.upstream and self.upstream_key_env:
             upstream += ["--upstream-key-env", self.upstream_key_env]
-        words = ["mconf", "run", *self.named, *upstream, "--mode", "record"]
+        words = ["mconf", "run", *self.named, *upstream, *more, "--mode", "record"]
         return f"`{shlex.join(words)}`"
 
 
@@ -270,10 +273,18 @@ def _check_features(features: Iterable[str]) -> frozenset[str]:
     return given
 
 
-def _lookup(name: str, profiles: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def profile(name: str) -> Target:
+    """A profile by its name alone, for commands that take no --base-url (``mconf validate``)."""
+    return from_mapping(name, _lookup(name, all_profiles(), or_base_url=False))
+
+
+def _lookup(
+    name: str, profiles: dict[str, dict[str, Any]], *, or_base_url: bool = True
+) -> dict[str, Any]:
     if name not in profiles:
         known = ", ".join(sorted(profiles))
-        raise ProfileError(f"unknown target {name!r}; known targets: {known} (or use --base-url)")
+        alternative = " (or use --base-url)" if or_base_url else f" (or add it to ./{PROJECT_FILE})"
+        raise ProfileError(f"unknown target {name!r}; known targets: {known}{alternative}")
     return profiles[name]
 
 

@@ -30,8 +30,10 @@ from typing import Any
 import yaml
 
 from ..core.check import body_kind
+from ..core.endpoints import COUNT_TOKENS, MODEL, MODELS, endpoint_of
 from ..core.exchange import Exchange
 from ..core.spec import EVENT_TYPES, Spec
+from ..core.spec import KINDS as SCHEMA_FILES
 from ..core.sse import decode
 from ..recordings.cassette import load_exchanges, recording_files
 from .schema_walk import MAX_DEPTH, Node, Resolver, SchemaWalk, json_equal
@@ -188,7 +190,10 @@ class _Scan:
         if not isinstance(body, dict):
             return
         ok = 200 <= exchange.response.status < 300 and body.get("type") != "error"
-        self.value(body, "message" if ok else "error")
+        endpoint = endpoint_of(exchange.request)
+        context = ("message" if endpoint.is_messages else endpoint.success_kind) if ok else "error"
+        if context is not None and context in self.roots:  # else not the contract's (HEAD /, ...)
+            self.value(body, context)
 
     def _stream(self, body: bytes) -> None:
         for event in decode(body).events:
@@ -275,6 +280,10 @@ def _openapi_headers(doc: Any) -> Iterator[str]:
 def _roots(spec: Spec, resolver: Resolver) -> dict[str, Node]:
     base = str(spec.schema("message.json")["$id"]).removesuffix("message.json")
     roots = {kind: resolver.node(f"{base}{kind}.json") for kind in ("message", "error")}
+    for kind in (COUNT_TOKENS, MODELS, MODEL):  # a spec folder may leave these endpoints out
+        file = SCHEMA_FILES[str(kind.success_kind)]
+        if file in spec.schemas:
+            roots[str(kind.success_kind)] = resolver.node(f"{base}{file}")
     for event in EVENT_TYPES:
         roots[f"event:{event}"] = resolver.node(f"{base}events/{event}.json")
     return roots
