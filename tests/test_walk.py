@@ -157,3 +157,20 @@ def test_every_run_option_is_in_the_readme() -> None:
     groups = [g for g in help_option_groups("run") if "--help" not in g]
     assert len(groups) > 30, groups
     assert [sorted(g) for g in groups if not any(shown(o) for o in g)] == []
+
+
+def test_capture_without_the_clients_installed_says_how_to_install_them(tmp_path: Path) -> None:
+    """README: `bash examples/clients/capture.sh OUT/` (after .ci/clients.sh). Without it, each
+    client failed with exit 127 and `wc` errors; now one line names the step."""
+    script = tmp_path / "clients" / "capture.sh"
+    script.parent.mkdir()
+    script.write_text((ROOT / "examples" / "clients" / "capture.sh").read_text())
+    env = {k: v for k, v in os.environ.items() if k not in NO_KEYS}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    done = subprocess.run(
+        ["bash", str(script), str(tmp_path / "out")], env=env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr.count("\n") == 1 and ".ci/clients.sh" in done.stderr, done.stderr
+    assert done.stdout == ""

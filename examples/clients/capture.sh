@@ -8,6 +8,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 out="$(mkdir -p "${1:?usage: capture.sh OUT_DIR}" && cd "$1" && pwd)"
 command -v mconf >/dev/null || { echo "capture.sh: mconf is not on PATH (activate the venv)" >&2; exit 2; }
 py="$(head -1 "$(command -v mconf)" | sed 's/^#!//')"  # the interpreter mconf (and anthropic) live in
+[ -d "$here/node_modules" ] || { echo "capture.sh: $here/node_modules is missing; run bash .ci/clients.sh first (installs the pinned clients)" >&2; exit 2; }
+"$py" -c 'import anthropic' 2>/dev/null || { echo "capture.sh: the anthropic SDK is not installed; pip install -c constraints.txt -e '.[dev]'" >&2; exit 2; }
 key="mconf-capture-key"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
