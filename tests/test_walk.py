@@ -174,3 +174,37 @@ def test_capture_without_the_clients_installed_says_how_to_install_them(tmp_path
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert done.stderr.count("\n") == 1 and ".ci/clients.sh" in done.stderr, done.stderr
     assert done.stdout == ""
+
+
+OWN_CHECK = """
+from messages_conformance import Harness
+
+
+def test_greeting(mconf: Harness) -> None:
+    mconf.expect_success(mconf.send(mconf.body("Say hello.")))
+"""
+
+
+def own_pytest(folder: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in NO_KEYS}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "-rf",
+         *argv], cwd=folder, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_a_plain_pytest_replay_miss_names_the_pytest_command_that_records_it(
+    tmp_path: Path,
+) -> None:
+    """README "Your own checks": in the user's own project the hint said `mconf run ... --mode
+    record`, which runs mconf's suites, not the user's file. The hint is the pytest command,
+    and running it makes the replay pass."""
+    (tmp_path / "test_my_gateway.py").write_text(OWN_CHECK)
+    missed = own_pytest(tmp_path, "--mconf-target", "local", "--mconf-mode", "replay")
+    assert missed.returncode == 1, missed.stdout
+    hint = re.search(r"record it with `([^`]+)`", missed.stdout)
+    assert hint and hint[1] == "pytest --mconf-target local --mconf-mode record", missed.stdout
+    recorded = own_pytest(tmp_path, *hint[1].split()[1:])
+    assert recorded.returncode == 0, recorded.stdout
+    replayed = own_pytest(tmp_path, "--mconf-target", "local", "--mconf-mode", "replay")
+    assert replayed.returncode == 0, replayed.stdout

@@ -84,6 +84,7 @@ class Target:
     stub_upstream: bool = False  # model-behaviour rules are notices (core.attribution)
     source: str = "built-in"  # where the profile came from: built-in, ./mconf.toml, a file
     named: tuple[str, ...] = ()  # the `mconf run` options that named it (record_command)
+    plain_pytest: bool = False  # named by a plain pytest run: record_command in --mconf-* form
 
     @property
     def model(self) -> str:
@@ -136,7 +137,11 @@ class Target:
         upstream = ["--upstream", self.upstream] if self.upstream else []
         if self.upstream and self.upstream_key_env:
             upstream += ["--upstream-key-env", self.upstream_key_env]
-        words = ["mconf", "run", *self.named, *upstream, *more, "--mode", "record"]
+        words = [*self.named, *upstream, *more, "--mode", "record"]
+        if self.plain_pytest:  # the plugin's options: --mconf-target, --mconf-mode, ...
+            words = ["pytest", *(f"--mconf-{w[2:]}" if w.startswith("--") else w for w in words)]
+        else:
+            words = ["mconf", "run", *words]
         return f"`{shlex.join(words)}`"
 
 

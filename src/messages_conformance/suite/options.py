@@ -123,4 +123,6 @@ def target_of(config: pytest.Config) -> targets.Target:
     if upstream or key_env:
         target = replace(target, upstream=upstream or target.upstream)
         target = replace(target, upstream_key_env=key_env or target.upstream_key_env)
-    return target
+    # `mconf run` always asks for one-line failures; without them this is a plain pytest run,
+    # whose record hints name the plugin's options
+    return replace(target, plain_pytest=not option(config, "one_line"))
