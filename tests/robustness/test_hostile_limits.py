@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from hostile import (
+    ANSWERS,
     GENERATED,
     KEY_VAR,
     MAX_RSS_MB,
@@ -28,8 +29,8 @@ CAP = 65536
 
 
 def test_request_budget_binds_the_generated_suite(mconf: Runner, hostile: HostileServer) -> None:
-    result = mconf(*against(hostile.url, *GENERATED, "--max-requests", "5"))
-    assert len(hostile.seen) == 5, len(hostile.seen)
+    result = mconf(*against(hostile.url, *GENERATED, "--max-requests", "5", timeout=ANSWERS))
+    assert len(hostile.seen) == 5, result.printed[-3000:]
     # the target accepts anything (no auth, invalid bodies): what was sent is judged, and the
     # case says the budget stopped it
     assert result.code == 1, result.printed[-3000:]
@@ -37,9 +38,10 @@ def test_request_budget_binds_the_generated_suite(mconf: Runner, hostile: Hostil
 
 
 def test_rate_limit_paces_the_generated_suite(mconf: Runner, hostile: HostileServer) -> None:
-    mconf(*against(hostile.url, *GENERATED, "--max-requests", "6", "--rate-limit", "10"))
+    paced = ("--max-requests", "6", "--rate-limit", "10")
+    result = mconf(*against(hostile.url, *GENERATED, *paced, timeout=ANSWERS))
     starts = [s.at for s in hostile.seen]
-    assert len(starts) == 6
+    assert len(starts) == 6, result.printed[-3000:]
     # 10 requests/s: six requests span at least five intervals (server-side arrival jitters)
     assert starts[-1] - starts[0] >= 0.45, [b - a for a, b in itertools.pairwise(starts)]
 
