@@ -114,6 +114,17 @@ def test_github_actions_gets_one_annotation_per_problem(tmp_path: Path) -> None:
     assert "::error" not in quiet.stdout
 
 
+def test_a_generated_test_s_annotation_points_at_its_def(tmp_path: Path) -> None:
+    """Schemathesis' tests are located in its own builder: the annotation names our file."""
+    argv = ["run", "--suite", "generated", "--fault", "unknown-stop-reason", "-q"]
+    done = mconf(*argv, "--report-dir", str(tmp_path), env={"GITHUB_ACTIONS": "true"})
+    annotations = [line for line in done.stdout.splitlines() if line.startswith("::")]
+    assert len(annotations) == 1, annotations
+    source = (ROOT / "suites" / "test_generated.py").read_text("utf-8").splitlines()
+    line = next(n for n, text in enumerate(source, 1) if text.startswith("def test_positive("))
+    assert annotations[0].startswith(f"::error file=suites/test_generated.py,line={line},")
+
+
 def test_a_plain_pytest_run_annotates_its_problems_too() -> None:
     """Without --mconf-report-dir (no reports written) the plugin groups the problems itself."""
     base = {k: v for k, v in os.environ.items() if k not in ("MCONF_GATEWAY_API_KEY", "CI")}

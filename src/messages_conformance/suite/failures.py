@@ -147,9 +147,23 @@ class FailureLines:
         self.places: dict[str, tuple[str, int]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.failed:
-            path, line, _ = report.location
-            self.places.setdefault(report.nodeid, (self._shown(path), (line or 0) + 1))
+        if report.failed and report.nodeid not in self.places:
+            self.places[report.nodeid] = self._place(report)
+
+    def _place(self, report: pytest.TestReport) -> tuple[str, int]:
+        """The failing test's file and line; a test defined by a library (Schemathesis'
+        parametrized tests are located in its builder) is placed at its own ``def``."""
+        path, line, _ = report.location
+        own, _, rest = report.nodeid.partition("::")
+        if path == own:
+            return self._shown(path), (line or 0) + 1
+        name = rest.split("[", 1)[0].rsplit("::", 1)[-1]
+        try:
+            lines = (self.config.rootpath / own).read_text("utf-8").splitlines()
+        except OSError:
+            lines = []
+        found = (n for n, text in enumerate(lines, 1) if text.startswith(f"def {name}("))
+        return self._shown(own), next(found, 1)
 
     def _shown(self, path: str) -> str:
         full = (self.config.rootpath / path).resolve()
