@@ -66,6 +66,7 @@ def test_replay_of_kept_cases_judges_as_the_recording_did(tmp_path: Path) -> Non
     data = json.loads(path.read_text("utf-8"))
     path.write_text(json.dumps({**data, "cases": data["cases"][:2]}), "utf-8")
     code, out = run("--mode", "replay", *cassettes, "--report-dir", str(tmp_path / "c"))
+    assert code == 1, out[-3000:]  # the faults' findings again (and a failure says why)
     positive = judged(tmp_path / "c")[1]["positive"]
     assert positive["cases"] == recorded[1]["positive"]["cases"] - 33 + 2, out[-3000:]
 
