@@ -159,14 +159,14 @@ def echo_gateway() -> Iterator[str]:
     server.server_close()
 
 
-@pytest.mark.parametrize("mode", ["live", "record"])
-def test_a_gateway_echoing_the_key_does_not_leak_it(
+def run_echoing(
     run_mconf: Callable[..., tuple[int, str]],
     monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
     echo_gateway: str,
-    mode: str,
-) -> None:
+    *argv: str,
+) -> tuple[str, int, str]:
+    """The auth suite and one scenario against the key-echoing gateway, with a canary key:
+    the key, the exit status and what was printed."""
     key = canary("mconf-canary-")
     monkeypatch.setenv("MCONF_ECHO_KEY", key)
     code, printed = run_mconf(
@@ -175,18 +175,35 @@ def test_a_gateway_echoing_the_key_does_not_leak_it(
         echo_gateway,
         "--api-key-env",
         "MCONF_ECHO_KEY",
-        "--mode",
-        mode,
-        "--cassette-dir",
-        str(tmp_path / "cassettes"),
-        "--report-dir",
-        str(tmp_path / "reports"),
+        *argv,
         "--suite",
         "auth",
         "--suite",
         "scenarios",
         "-k",
         "auth or test_plain_text",
+    )
+    return key, code, printed
+
+
+@pytest.mark.parametrize("mode", ["live", "record"])
+def test_a_gateway_echoing_the_key_does_not_leak_it(
+    run_mconf: Callable[..., tuple[int, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    echo_gateway: str,
+    mode: str,
+) -> None:
+    key, code, printed = run_echoing(
+        run_mconf,
+        monkeypatch,
+        echo_gateway,
+        "--mode",
+        mode,
+        "--cassette-dir",
+        str(tmp_path / "cassettes"),
+        "--report-dir",
+        str(tmp_path / "reports"),
     )
     assert code == 1, printed  # 401 for valid keys: findings, not a crash
     assert leaks(key, tmp_path, printed) == []
@@ -203,23 +220,9 @@ def test_github_annotations_carry_no_key(
 ) -> None:
     """Inside GitHub Actions each problem becomes an annotation with its first evidence and a
     curl line: a gateway echoing the key into bodies and headers still leaks nothing there."""
-    key = canary("mconf-canary-")
-    monkeypatch.setenv("MCONF_ECHO_KEY", key)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    code, printed = run_mconf(
-        "run",
-        "--base-url",
-        echo_gateway,
-        "--api-key-env",
-        "MCONF_ECHO_KEY",
-        "--report-dir",
-        str(tmp_path),
-        "--suite",
-        "auth",
-        "--suite",
-        "scenarios",
-        "-k",
-        "auth or test_plain_text",
+    key, code, printed = run_echoing(
+        run_mconf, monkeypatch, echo_gateway, "--report-dir", str(tmp_path)
     )
     assert code == 1, printed
     annotations = [line for line in printed.splitlines() if line.startswith("::error ")]

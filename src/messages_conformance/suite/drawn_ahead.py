@@ -65,8 +65,6 @@ class Answers:
 
     outcomes: dict[Key, collections.deque[Outcome]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    given: int = 0  # requests answered from here
-    missed: int = 0  # requests that found no answer here and went out then
 
     def put(self, key: Key, outcome: Outcome) -> None:
         with self.lock:
@@ -76,9 +74,7 @@ class Answers:
         with self.lock:
             waiting = self.outcomes.get(key)
             if not waiting:
-                self.missed += 1
                 return None
-            self.given += 1
             outcome = waiting.popleft()
             if not waiting:
                 del self.outcomes[key]
@@ -151,14 +147,14 @@ class DrawnAhead:
     def __init__(self, config: pytest.Config, workers: int) -> None:
         self.config = config
         self.workers = workers
-        self.answered = Answers()  # the run's tally of answers given and missed
+        self.limited = any(value is not None for value in budgets(config).values())
         self.helper: Helper | None = None
         self.by_helper = self.by_run = 0  # generated tests whose examples each drew
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """The helper process starts drawing the run's generated tests (not with a budget)."""
-        if any(value is not None for value in budgets(self.config).values()):
+        if self.limited:
             return
         items = [item for item in session.items if _generated(item)]
         if items:
@@ -181,10 +177,9 @@ class DrawnAhead:
         harness = pyfuncitem.funcargs.get("mconf")
         if handle is None or "mconf_drawn" not in pyfuncitem.funcargs:
             return None
-        if not isinstance(harness, Harness) or not isinstance(harness.transport, Transport):
+        if self.limited or not isinstance(harness, Harness):
             return None
-        budget = harness.transport.budget
-        if budget.max_requests is not None or budget.max_output_tokens is not None:
+        if not isinstance(harness.transport, Transport):
             return None
         names = pyfuncitem._fixtureinfo.argnames
         funcargs = {name: pyfuncitem.funcargs[name] for name in names if name != "case"}
@@ -203,9 +198,6 @@ class DrawnAhead:
             harness.transport = transport
             ahead.stopped = True
             pool.shutdown(wait=True, cancel_futures=True)
-            with self.answered.lock:
-                self.answered.given += answers.given
-                self.answered.missed += answers.missed
         return True
 
     def _cases(self, item: pytest.Function, handle: Any, funcargs: dict[str, Any]) -> list[Any]:
